@@ -1,0 +1,141 @@
+"""Exceptions raised by middleware.
+
+The PEP 249 hierarchy, plus domain errors for secrets and access. Every
+message says what happened, to whom, and what to do next.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccessDenied",
+    "ConfigError",
+    "DataError",
+    "DatabaseError",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "KmsError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "QueryTimeout",
+    "SecretIntegrityError",
+    "SecretNotFound",
+    "Warning",
+]
+
+
+class Warning(Exception):
+    """An important warning, such as data truncation (PEP 249)."""
+
+
+class Error(Exception):
+    """Base class of every error middleware raises (PEP 249)."""
+
+    def __str__(self) -> str:
+        # KeyError (a base of SecretNotFound) would otherwise repr() the message.
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+
+class InterfaceError(Error):
+    """Misuse of the interface, e.g. using a closed connection or cursor."""
+
+
+class DatabaseError(Error):
+    """An error reported by the database.
+
+    Attributes: ``sqlstate`` (the five-character SQLSTATE code), ``severity``,
+    ``message`` (the server's primary text), ``detail``, ``hint`` and
+    ``position`` (1-based character offset into the query), each None when the
+    server did not send it.
+    """
+
+    sqlstate: str | None = None
+    severity: str | None = None
+    message: str | None = None
+    detail: str | None = None
+    hint: str | None = None
+    position: int | None = None
+
+
+class DataError(DatabaseError):
+    """A problem with the processed data: division by zero, out of range (SQLSTATE 22)."""
+
+
+class OperationalError(DatabaseError):
+    """The database could not be reached, the connection was lost, or a resource ran out."""
+
+
+class IntegrityError(DatabaseError):
+    """A constraint was violated (SQLSTATE 23)."""
+
+
+class InternalError(DatabaseError):
+    """The database hit an internal error (SQLSTATE XX)."""
+
+
+class ProgrammingError(DatabaseError):
+    """A mistake in the SQL or its parameters (SQLSTATE 42 and the like)."""
+
+
+class NotSupportedError(DatabaseError):
+    """The database or this driver does not support the operation."""
+
+
+class ConfigError(Error):
+    """The middleware configuration is missing or invalid; the message names the file and key."""
+
+
+class AccessDenied(Error, PermissionError):
+    """The calling AWS identity may not use what it asked for.
+
+    Attributes: ``arn`` (who you are), ``database`` and ``user`` (what you asked
+    for), ``allowed`` (the users you may use there), ``contact`` (whom to ask),
+    ``aws_code`` and ``action`` (when AWS itself denied the request).
+    """
+
+    arn: str | None = None
+    database: str | None = None
+    user: str | None = None
+    allowed: list[str] | None = None
+    contact: str | None = None
+    aws_code: str | None = None
+    action: str | None = None
+
+
+class SecretNotFound(Error, KeyError):
+    """No credstash secret with that name (and version) exists in the table.
+
+    Attributes: ``name``.
+    """
+
+    name: str | None = None
+
+
+class SecretIntegrityError(Error):
+    """A stored secret failed its integrity check (HMAC) or could not be decoded.
+
+    Attributes: ``name``.
+    """
+
+    name: str | None = None
+
+
+class KmsError(Error):
+    """AWS KMS could not encrypt or decrypt, for a reason other than access.
+
+    Attributes: ``aws_code``.
+    """
+
+    aws_code: str | None = None
+
+
+class QueryTimeout(OperationalError, TimeoutError):
+    """A query ran past its time limit and was cancelled on the server.
+
+    Attributes: ``timeout`` and ``elapsed`` in seconds.
+    """
+
+    timeout: float | None = None
+    elapsed: float | None = None

@@ -1,0 +1,327 @@
+//! Turning the merged table into a validated [`Config`]. Every error names the
+//! source (file or variable), the dotted key and what was expected, and an
+//! unknown key is an error: a typo must not silently fall back to a default.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use toml::{Table, Value};
+
+use super::{
+    Access, Config, Credstash, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PASSWORD_SECRET,
+    DEFAULT_QUERY_TIMEOUT, Database, DbUser, Layered, SslMode,
+};
+use crate::{Error, Result, duration};
+
+pub(super) fn config(layered: &Layered) -> Result<Config> {
+    let root = Section {
+        layered,
+        path: String::new(),
+        table: &layered.table,
+    };
+    root.only(&["credstash", "access", "databases"])?;
+
+    let mut credstash = Credstash::default();
+    if let Some(s) = root.section("credstash")? {
+        s.only(&["table", "kms_key", "region", "kms_region", "cache_ttl"])?;
+        if let Some(v) = s.string("table")? {
+            credstash.table = v;
+        }
+        if let Some(v) = s.string("kms_key")? {
+            credstash.kms_key = v;
+        }
+        credstash.region = s.string("region")?;
+        credstash.kms_region = s.string("kms_region")?;
+        if let Some(v) = s.duration("cache_ttl", true)? {
+            credstash.cache_ttl = v;
+        }
+        if credstash.table.is_empty() {
+            return Err(s.error("table", "must not be empty"));
+        }
+    }
+
+    let mut access = Access::default();
+    if let Some(s) = root.section("access")? {
+        s.only(&["contact", "policy_secret"])?;
+        access.contact = s.string("contact")?;
+        access.policy_secret = s.string("policy_secret")?;
+    }
+
+    let mut databases = Vec::new();
+    if let Some(all) = root.section("databases")? {
+        for name in all.table.keys() {
+            let s = all.section(name)?.expect("key listed above");
+            databases.push(database(name, &s)?);
+        }
+    }
+    Ok(Config {
+        credstash,
+        access,
+        databases,
+    })
+}
+
+fn database(name: &str, s: &Section<'_>) -> Result<Database> {
+    s.only(&[
+        "host",
+        "host_secret",
+        "port",
+        "dbname",
+        "sslmode",
+        "sslrootcert",
+        "password_secret",
+        "context",
+        "default_user",
+        "default_timeout",
+        "max_timeout",
+        "connect_timeout",
+        "users",
+    ])?;
+    let port = match s.integer("port")? {
+        None => 5432,
+        Some(p) => u16::try_from(p)
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| s.error("port", &format!("must be from 1 to 65535, got {p}")))?,
+    };
+    let sslmode = match s.string("sslmode")? {
+        None => SslMode::Prefer,
+        Some(m) => SslMode::parse(&m).ok_or_else(|| {
+            s.error(
+                "sslmode",
+                &format!("must be one of {}, got {m:?}", SslMode::NAMES.join(", ")),
+            )
+        })?,
+    };
+    let mut context = BTreeMap::new();
+    if let Some(c) = s.section("context")? {
+        for key in c.table.keys() {
+            context.insert(key.clone(), c.string(key)?.expect("key listed above"));
+        }
+    }
+    let mut users = BTreeMap::new();
+    if let Some(u) = s.section("users")? {
+        for user in u.table.keys() {
+            let us = u.section(user)?.expect("key listed above");
+            us.only(&["allow", "assume_role", "external_id"])?;
+            users.insert(
+                user.clone(),
+                DbUser {
+                    allow: us.strings("allow")?.unwrap_or_default(),
+                    assume_role: us.string("assume_role")?,
+                    external_id: us.string("external_id")?,
+                },
+            );
+        }
+    }
+    let db = Database {
+        name: name.to_string(),
+        host: s.string("host")?,
+        host_secret: s.string("host_secret")?,
+        port,
+        dbname: s.string("dbname")?.unwrap_or_else(|| name.to_string()),
+        sslmode,
+        sslrootcert: s.string("sslrootcert")?.map(PathBuf::from),
+        password_secret: s
+            .string("password_secret")?
+            .unwrap_or_else(|| DEFAULT_PASSWORD_SECRET.into()),
+        context,
+        default_user: s.string("default_user")?,
+        default_timeout: s
+            .duration("default_timeout", false)?
+            .unwrap_or(DEFAULT_QUERY_TIMEOUT),
+        max_timeout: s.duration("max_timeout", false)?,
+        connect_timeout: s
+            .duration("connect_timeout", false)?
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        users,
+    };
+    validate(&db, s)?;
+    Ok(db)
+}
+
+fn validate(db: &Database, s: &Section<'_>) -> Result<()> {
+    if db.host.is_some() && db.host_secret.is_some() {
+        return Err(s.error("host_secret", "give either host or host_secret, not both"));
+    }
+    check_template(&db.password_secret, s, "password_secret")?;
+    for (key, value) in &db.context {
+        check_template(value, s, &format!("context.{key}"))?;
+    }
+    if let Some(max) = db.max_timeout
+        && db.default_timeout > max
+    {
+        return Err(s.error(
+            "default_timeout",
+            &format!(
+                "{} is above max_timeout {}",
+                duration::display(db.default_timeout),
+                duration::display(max)
+            ),
+        ));
+    }
+    if let Some(user) = &db.default_user
+        && !db.users.is_empty()
+        && !db.users.contains_key(user)
+    {
+        return Err(s.error(
+            "default_user",
+            &format!(
+                "{user:?} has no [databases.{}.users.{user}] section (defined users: {})",
+                db.name,
+                db.users.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    if matches!(
+        db.sslmode,
+        SslMode::Disable | SslMode::Prefer | SslMode::Require
+    ) && db.sslrootcert.is_some()
+    {
+        // libpq ignores it too, but a user who set it surely wanted it checked.
+        return Err(s.error(
+            "sslrootcert",
+            "only takes effect with sslmode verify-ca or verify-full",
+        ));
+    }
+    Ok(())
+}
+
+fn check_template(template: &str, s: &Section<'_>, key: &str) -> Result<()> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| s.error(key, &format!("unclosed '{{' in {template:?}")))?;
+        let name = &rest[open + 1..open + close];
+        if name != "database" && name != "user" {
+            return Err(s.error(
+                key,
+                &format!(
+                    "unknown placeholder {{{name}}} in {template:?}; use {{database}} or {{user}}"
+                ),
+            ));
+        }
+        rest = &rest[open + close + 1..];
+    }
+    Ok(())
+}
+
+/// A view of one table in the merged config, for typed reads with good errors.
+struct Section<'a> {
+    layered: &'a Layered,
+    path: String,
+    table: &'a Table,
+}
+
+impl<'a> Section<'a> {
+    fn key_path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn error(&self, key: &str, what: &str) -> Error {
+        let path = self.key_path(key);
+        Error::config(format!(
+            "invalid config ({}): {path}: {what}",
+            self.layered.origin(&path)
+        ))
+    }
+
+    fn type_error(&self, key: &str, expected: &str, got: &Value) -> Error {
+        self.error(
+            key,
+            &format!("expected {expected}, got {} {}", got.type_str(), short(got)),
+        )
+    }
+
+    fn only(&self, known: &[&str]) -> Result<()> {
+        for key in self.table.keys() {
+            if !known.contains(&key.as_str()) {
+                return Err(self.error(
+                    key,
+                    &format!("unknown key; valid keys here: {}", known.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn section(&self, key: &str) -> Result<Option<Section<'a>>> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(Value::Table(t)) => Ok(Some(Section {
+                layered: self.layered,
+                path: self.key_path(key),
+                table: t,
+            })),
+            Some(other) => Err(self.type_error(key, "a table", other)),
+        }
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.type_error(key, "a string", other)),
+        }
+    }
+
+    fn strings(&self, key: &str) -> Result<Option<Vec<String>>> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| self.type_error(key, "a list of strings", v))
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(other) => Err(self.type_error(key, "a list of strings", other)),
+        }
+    }
+
+    fn integer(&self, key: &str) -> Result<Option<i64>> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(Value::Integer(i)) => Ok(Some(*i)),
+            // Environment variables and CLI options arrive as text.
+            Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
+            Some(other) => Err(self.type_error(key, "an integer", other)),
+        }
+    }
+
+    /// A duration: "30s", "15m", or a number of seconds. `zero_ok` allows 0
+    /// (e.g. a cache TTL of 0 disables the cache).
+    fn duration(&self, key: &str, zero_ok: bool) -> Result<Option<Duration>> {
+        let parsed = match self.table.get(key) {
+            None => return Ok(None),
+            Some(Value::Integer(0)) if zero_ok => return Ok(Some(Duration::ZERO)),
+            Some(Value::String(s)) if zero_ok && s.trim() == "0" => {
+                return Ok(Some(Duration::ZERO));
+            }
+            Some(Value::Integer(i)) => duration::parse(&i.to_string()),
+            Some(Value::Float(f)) => duration::parse(&f.to_string()),
+            Some(Value::String(s)) => duration::parse(s),
+            Some(other) => {
+                return Err(self.type_error(key, "a duration such as \"30s\" or \"15m\"", other));
+            }
+        };
+        parsed.map(Some).map_err(|e| self.error(key, &e))
+    }
+}
+
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 40 {
+        format!("{}...", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    }
+}

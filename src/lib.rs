@@ -1,0 +1,20 @@
+//! middleware core: credstash-compatible secrets, per-user access checks and
+//! PostgreSQL / Redshift connections, shared by the Python API and the CLI.
+//!
+//! Dependencies point one way: `python` and `cli` -> `broker` -> `pg`,
+//! `credstash`, `identity`, `policy` -> `config`, `aws`, `error`, `runtime`.
+
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod duration;
+pub mod error;
+pub mod runtime;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{Error, Result};
+
+/// The package version, shared by `middleware --version` and `__version__`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

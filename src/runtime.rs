@@ -1,0 +1,189 @@
+//! The process's only tokio runtime, and the only place that blocks on it.
+//!
+//! The runtime is created lazily (nothing runs at `import middleware`) and is
+//! tagged with the pid that made it: after `fork()` the child has none of the
+//! parent's worker threads, so it builds a fresh runtime instead of waiting
+//! forever on the old one (the parent's is leaked in the child, never dropped,
+//! since dropping it would try to join threads that do not exist there).
+
+#![allow(clippy::disallowed_methods)] // this module is the sanctioned owner of the runtime
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::runtime::{Builder, Runtime};
+use tokio::sync::watch;
+
+struct Owned {
+    pid: u32,
+    runtime: Arc<Runtime>,
+}
+
+static RUNTIME: Mutex<Option<Owned>> = Mutex::new(None);
+
+/// How often a blocked caller checks for Ctrl-C.
+pub const SIGNAL_POLL: Duration = Duration::from_millis(100);
+
+/// The runtime for this process, built on first use and rebuilt after fork.
+pub fn get() -> Arc<Runtime> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match slot.as_ref() {
+        Some(owned) if owned.pid == pid => owned.runtime.clone(),
+        _ => {
+            if let Some(stale) = slot.take() {
+                // Inherited through fork: its threads are gone, so never drop it.
+                std::mem::forget(stale.runtime);
+            }
+            let runtime = Arc::new(
+                Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("middleware-io")
+                    .enable_all()
+                    .build()
+                    .expect("cannot start the tokio runtime (out of threads or file descriptors?)"),
+            );
+            *slot = Some(Owned {
+                pid,
+                runtime: runtime.clone(),
+            });
+            runtime
+        }
+    }
+}
+
+/// A number that changes whenever the runtime is rebuilt (i.e. after fork):
+/// caches holding runtime-bound resources (connection pools) key on it.
+pub fn generation() -> u32 {
+    std::process::id()
+}
+
+/// Runs a background task on the one runtime (e.g. a connection driver).
+pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    get().spawn(future)
+}
+
+/// Blocks the calling thread until `future` completes. For the CLI and tests;
+/// Python goes through [`block_on_interruptible`].
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    get().block_on(future)
+}
+
+/// Tells interruptible work that the user asked it to stop (Ctrl-C).
+#[derive(Clone, Debug)]
+pub struct Interrupt(watch::Receiver<bool>);
+
+impl Interrupt {
+    /// Resolves once an interrupt was requested; never resolves otherwise.
+    pub async fn requested(&mut self) {
+        while !*self.0.borrow_and_update() {
+            if self.0.changed().await.is_err() {
+                // The blocking side is gone: nobody can interrupt any more.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// An interrupt that never fires, for callers without a signal source.
+    pub fn never() -> Self {
+        let (tx, rx) = watch::channel(false);
+        std::mem::forget(tx);
+        Interrupt(rx)
+    }
+}
+
+/// How long interrupted work may take to clean up (send a CancelRequest and
+/// drain) before it is dropped: the user expects their prompt back at once.
+pub const INTERRUPT_GRACE: Duration = Duration::from_millis(350);
+
+/// The single blocking choke point for callers that can be interrupted.
+///
+/// `work` receives an [`Interrupt`] it may watch to stop cleanly. Every
+/// [`SIGNAL_POLL`] `poll_signal` is called (Python re-attaches and runs
+/// `check_signals()` there); when it returns an error the interrupt fires, the
+/// work gets [`INTERRUPT_GRACE`] to finish, and the error is returned.
+pub fn block_on_interruptible<F, W, E>(
+    work: W,
+    mut poll_signal: impl FnMut() -> Result<(), E>,
+) -> Result<F::Output, E>
+where
+    W: FnOnce(Interrupt) -> F,
+    F: Future,
+{
+    let (tx, rx) = watch::channel(false);
+    let future = work(Interrupt(rx));
+    get().block_on(async move {
+        tokio::pin!(future);
+        let mut tick = tokio::time::interval(SIGNAL_POLL);
+        tick.tick().await; // the first tick is immediate
+        loop {
+            tokio::select! {
+                biased;
+                output = &mut future => return Ok(output),
+                _ = tick.tick() => {
+                    if let Err(signal) = poll_signal() {
+                        let _ = tx.send(true);
+                        let _ = tokio::time::timeout(INTERRUPT_GRACE, &mut future).await;
+                        return Err(signal);
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn one_runtime_per_process() {
+        assert!(Arc::ptr_eq(&get(), &get()));
+        assert_eq!(block_on(async { 21 * 2 }), 42);
+    }
+
+    #[test]
+    fn interruptible_work_completes_when_no_signal() {
+        let out: Result<i32, ()> = block_on_interruptible(|_| async { 7 }, || Ok(()));
+        assert_eq!(out, Ok(7));
+    }
+
+    #[test]
+    fn a_signal_fires_the_interrupt_and_lets_the_work_clean_up() {
+        let cleaned = Arc::new(AtomicUsize::new(0));
+        let seen = cleaned.clone();
+        let polls = AtomicUsize::new(0);
+        let out: Result<(), &str> = block_on_interruptible(
+            move |mut interrupt| async move {
+                interrupt.requested().await;
+                seen.fetch_add(1, Ordering::SeqCst);
+            },
+            || {
+                if polls.fetch_add(1, Ordering::SeqCst) >= 2 {
+                    Err("ctrl-c")
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(out, Err("ctrl-c"));
+        assert_eq!(cleaned.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn work_that_ignores_the_interrupt_is_dropped_after_the_grace() {
+        let started = std::time::Instant::now();
+        let out: Result<(), &str> =
+            block_on_interruptible(|_| std::future::pending::<()>(), || Err("ctrl-c"));
+        assert_eq!(out, Err("ctrl-c"));
+        assert!(started.elapsed() < SIGNAL_POLL + INTERRUPT_GRACE + Duration::from_millis(500));
+    }
+}

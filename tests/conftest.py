@@ -1,0 +1,67 @@
+"""Shared fixtures: the local stack (moto + PostgreSQL), started once per test
+session by dev/stack.py and stopped at the end. Nothing is mocked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "dev"))
+
+import stack  # noqa: E402  (dev/stack.py)
+
+Stack = dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[Stack]:
+    with stack.running() as info:
+        yield info
+
+
+def user_env(info: Stack, profile: str, **extra: str) -> dict[str, str]:
+    """A clean environment acting as one of the stack's IAM users."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MIDDLEWARE_"))}
+    env.update(info["env"])
+    env["AWS_PROFILE"] = profile
+    env["HOME"] = info["dir"]  # no developer's ~/.config/middleware leaks in
+    env.pop("XDG_CONFIG_HOME", None)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def as_user(local_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Switches this test process to act as a stack user (restored afterwards)."""
+
+    def switch(profile: str) -> None:
+        for key in list(os.environ):
+            if key.startswith(("AWS_", "MIDDLEWARE_")):
+                monkeypatch.delenv(key)
+        for key, value in user_env(local_stack, profile).items():
+            if key.startswith(("AWS_", "MIDDLEWARE_")) or key == "HOME":
+                monkeypatch.setenv(key, value)
+
+    return switch
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Runs the installed `middleware` command."""
+    exe = Path(sys.executable).parent / "middleware"
+    return subprocess.run(
+        [str(exe), *args],
+        env=None if env is None else dict(env),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
