@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import stack  # noqa: E402
+import stack
 
 MIDDLEWARE = str(Path(sys.executable).parent / "middleware")
 

@@ -7,11 +7,27 @@ cd "$(dirname "$0")/.."
 bash dev/bootstrap.sh
 
 step() { printf '\n==> %s\n' "$*" >&2; }
-step "cargo fmt --check";            cargo fmt --check
-step "cargo clippy";                 cargo clippy --all-targets --features python -- -D warnings
-step "cargo test";                   cargo test
-step "no aws-lc / openssl in tree";  ! cargo tree -e normal -i aws-lc-rs >/dev/null 2>&1 && ! cargo tree -e normal -i openssl-sys >/dev/null 2>&1
-step "ruff";                         .venv/bin/ruff check python tests dev bench && .venv/bin/ruff format --check python tests dev bench
-step "mypy";                         .venv/bin/mypy
-step "stubtest";                     .venv/bin/python -m mypy.stubtest middleware._core
-step "pytest";                       .venv/bin/python -m pytest "$@"
+PY_DIRS=(python tests dev bench)
+
+step "cargo fmt --check"
+cargo fmt --check
+step "cargo clippy"
+cargo clippy --all-targets --features python -- -D warnings
+step "cargo test"
+cargo test
+step "one TLS stack: no aws-lc, no OpenSSL in the dependency tree"
+for crate in aws-lc-rs aws-lc-sys openssl-sys; do
+  if cargo tree -e normal -i "$crate" >/dev/null 2>&1; then
+    echo "$crate is in the dependency tree (something enabled rustls' default features)" >&2
+    exit 1
+  fi
+done
+step "ruff"
+.venv/bin/ruff check "${PY_DIRS[@]}"
+.venv/bin/ruff format --check "${PY_DIRS[@]}"
+step "mypy"
+.venv/bin/mypy
+step "stubtest"
+.venv/bin/python -m mypy.stubtest middleware._core
+step "pytest"
+.venv/bin/python -m pytest "$@"
