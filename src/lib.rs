@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod credstash;
 pub mod duration;
 pub mod error;
 pub mod runtime;

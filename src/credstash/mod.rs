@@ -1,0 +1,6 @@
+//! A credstash-compatible secret store: records that credstash reads, and
+//! every record credstash writes read back. See `record` (the item format),
+//! `crypto` (the cipher) and `store` (DynamoDB and KMS).
+
+pub mod crypto;
+pub mod record;

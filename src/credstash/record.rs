@@ -1,0 +1,250 @@
+//! DynamoDB item <-> credstash record. Pure.
+//!
+//! The reader is tolerant of what credstash's many versions and ports wrote:
+//! `hmac` as S or B, hex in any case, a missing `digest` (SHA256), base64 with
+//! line breaks, unknown extra attributes. The writer is exact: what credstash
+//! 1.17.1 on Python 3 writes, so `credstash get` reads our records.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+
+use super::crypto::Digest;
+
+/// Versions are stored left-padded with zeros to this many characters.
+pub const PAD_LEN: usize = 19;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// One stored version of a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub name: String,
+    pub version: String,
+    pub comment: Option<String>,
+    /// The KMS CiphertextBlob of the data key.
+    pub wrapped_key: Vec<u8>,
+    pub contents: Vec<u8>,
+    /// The raw HMAC digest bytes (stored as hex text).
+    pub hmac: Vec<u8>,
+    pub digest: Digest,
+}
+
+/// What was wrong with a stored item, for the caller to attach the name to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed(pub String);
+
+/// credstash's `paddedInt`: left-pad with zeros, never truncate.
+pub fn pad_version(version: &str) -> String {
+    format!("{version:0>PAD_LEN$}")
+}
+
+/// The stored form of a version someone typed: a short number is normalised
+/// through an integer as credstash does ("007" -> 7 -> padded); anything else
+/// is padded as text.
+pub fn lookup_version(version: &str) -> String {
+    if version.len() < PAD_LEN
+        && let Ok(n) = version.parse::<u64>()
+    {
+        return pad_version(&n.to_string());
+    }
+    pad_version(version)
+}
+
+impl Record {
+    /// Reads an item as any credstash version wrote it.
+    pub fn from_item(item: &Item) -> Result<Record, Malformed> {
+        if let Some(algorithm) = text(item, "algorithm")?
+            && algorithm != "aes-ctr-legacy"
+        {
+            return Err(Malformed(format!(
+                "it uses encryption algorithm {algorithm:?}, which this version of middleware cannot read"
+            )));
+        }
+        let digest = match text(item, "digest")? {
+            None => Digest::Sha256,
+            Some(name) => Digest::parse(name).ok_or_else(|| {
+                Malformed(format!(
+                    "unsupported HMAC digest {name:?} (supported: {})",
+                    Digest::NAMES.join(", ")
+                ))
+            })?,
+        };
+        let hmac_hex = match item.get("hmac") {
+            Some(AttributeValue::S(s)) => s.as_bytes(),
+            Some(AttributeValue::B(b)) => b.as_ref(),
+            Some(_) => {
+                return Err(Malformed(
+                    "attribute 'hmac' is neither a string nor binary".into(),
+                ));
+            }
+            None => return Err(Malformed("attribute 'hmac' is missing".into())),
+        };
+        let hmac = hex::decode(hmac_hex.trim_ascii())
+            .map_err(|e| Malformed(format!("attribute 'hmac' is not valid hex ({e})")))?;
+        Ok(Record {
+            name: required(item, "name")?.to_string(),
+            version: required(item, "version")?.to_string(),
+            comment: text(item, "comment")?.map(str::to_string),
+            wrapped_key: base64_attr(item, "key")?,
+            contents: base64_attr(item, "contents")?,
+            hmac,
+            digest,
+        })
+    }
+
+    /// The item exactly as credstash 1.17.1 on Python 3 writes it.
+    pub fn to_item(&self) -> Item {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut item = Item::new();
+        item.insert("name".into(), AttributeValue::S(self.name.clone()));
+        item.insert("version".into(), AttributeValue::S(self.version.clone()));
+        item.insert(
+            "key".into(),
+            AttributeValue::S(b64.encode(&self.wrapped_key)),
+        );
+        item.insert(
+            "contents".into(),
+            AttributeValue::S(b64.encode(&self.contents)),
+        );
+        // The hex *characters* as bytes, as Python 3's codecs.encode(.., "hex") gives.
+        item.insert(
+            "hmac".into(),
+            AttributeValue::B(Blob::new(hex::encode(&self.hmac).into_bytes())),
+        );
+        item.insert(
+            "digest".into(),
+            AttributeValue::S(self.digest.name().into()),
+        );
+        if let Some(comment) = self.comment.as_ref().filter(|c| !c.is_empty()) {
+            item.insert("comment".into(), AttributeValue::S(comment.clone()));
+        }
+        item
+    }
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Result<Option<&'a str>, Malformed> {
+    match item.get(name) {
+        None => Ok(None),
+        Some(AttributeValue::S(s)) => Ok(Some(s)),
+        Some(_) => Err(Malformed(format!("attribute '{name}' is not a string"))),
+    }
+}
+
+fn required<'a>(item: &'a Item, name: &str) -> Result<&'a str, Malformed> {
+    text(item, name)?.ok_or_else(|| Malformed(format!("attribute '{name}' is missing")))
+}
+
+/// Standard base64 with correct padding; whitespace (a Ruby port wraps
+/// every 60 characters) is ignored.
+fn base64_attr(item: &Item, name: &str) -> Result<Vec<u8>, Malformed> {
+    let raw = required(item, name)?;
+    let compact: String = raw.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|e| Malformed(format!("attribute '{name}' is not valid base64 ({e})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+
+    fn sample() -> Record {
+        Record {
+            name: "db.password".into(),
+            version: pad_version("1"),
+            comment: None,
+            wrapped_key: b"WRAPPED-KEY-BLOB".to_vec(),
+            contents: vec![0x83, 0x38, 0x15],
+            hmac: vec![0xab, 0xcd],
+            digest: Digest::Sha256,
+        }
+    }
+
+    #[test]
+    fn versions_pad_like_credstash() {
+        assert_eq!(pad_version("1"), "0000000000000000001");
+        assert_eq!(pad_version(""), "0000000000000000000");
+        assert_eq!(pad_version("abc"), "0000000000000000abc");
+        let long = "12345678901234567890123";
+        assert_eq!(pad_version(long), long, "never truncated");
+        assert_eq!(lookup_version("007"), pad_version("7"));
+        assert_eq!(lookup_version("0000000000000000042"), "0000000000000000042");
+        assert_eq!(lookup_version("v2"), pad_version("v2"));
+    }
+
+    #[test]
+    fn writes_what_credstash_1_17_1_writes() {
+        let item = sample().to_item();
+        assert_eq!(item["key"], s("V1JBUFBFRC1LRVktQkxPQg=="));
+        assert_eq!(item["contents"], s("gzgV"));
+        assert_eq!(item["hmac"], AttributeValue::B(Blob::new(b"abcd".to_vec())));
+        assert_eq!(item["digest"], s("SHA256"));
+        assert_eq!(item["version"], s("0000000000000000001"));
+        assert!(
+            !item.contains_key("comment"),
+            "an empty comment is not written"
+        );
+        let mut with_comment = sample();
+        with_comment.comment = Some("rotated".into());
+        assert_eq!(with_comment.to_item()["comment"], s("rotated"));
+    }
+
+    #[test]
+    fn reads_back_what_it_writes() {
+        let mut record = sample();
+        record.comment = Some("c".into());
+        assert_eq!(Record::from_item(&record.to_item()).unwrap(), record);
+    }
+
+    #[test]
+    fn tolerates_what_older_writers_and_ports_stored() {
+        let mut item = sample().to_item();
+        item.insert("hmac".into(), s("ABCD")); // Python 2 / ports: S, any case
+        item.remove("digest"); // very old records: SHA256
+        item.insert("contents".into(), s("gz\ngV\n")); // wrapped base64
+        item.insert("created_at".into(), AttributeValue::N("1700000000".into()));
+        let record = Record::from_item(&item).unwrap();
+        assert_eq!(
+            (record.hmac, record.digest),
+            (vec![0xab, 0xcd], Digest::Sha256)
+        );
+        assert_eq!(record.contents, vec![0x83, 0x38, 0x15]);
+    }
+
+    #[test]
+    fn malformed_items_say_which_attribute_is_wrong() {
+        let cases: [(&str, Option<AttributeValue>, &str); 7] = [
+            ("hmac", None, "'hmac' is missing"),
+            ("hmac", Some(s("abc")), "'hmac' is not valid hex"),
+            ("hmac", Some(s("zz")), "'hmac' is not valid hex"),
+            (
+                "contents",
+                Some(s("gzgV3C/")),
+                "'contents' is not valid base64",
+            ),
+            ("key", None, "'key' is missing"),
+            (
+                "digest",
+                Some(s("WHIRLPOOL")),
+                "unsupported HMAC digest \"WHIRLPOOL\"",
+            ),
+            ("algorithm", Some(s("rot13")), "\"rot13\""),
+        ];
+        for (attr, value, expected) in cases {
+            let mut item = sample().to_item();
+            match value {
+                Some(v) => item.insert(attr.into(), v),
+                None => item.remove(attr),
+            };
+            let Malformed(message) = Record::from_item(&item).unwrap_err();
+            assert!(message.contains(expected), "{attr}: {message}");
+        }
+    }
+}
