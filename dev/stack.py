@@ -325,7 +325,6 @@ def seed_aws(moto: Moto) -> dict[str, tuple[str, str]]:
     """KMS key + alias, the credstash table, IAM users with keys and policies.
     Runs before IAM enforcement is switched on, with throwaway keys."""
     import boto3
-
     import credstash
 
     kms = boto3.client("kms")

@@ -5,9 +5,14 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -23,6 +28,9 @@ pub const FALLBACK_REGION: &str = "us-east-1";
 pub struct Target {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// A role to chain into (STS AssumeRole) from the base credentials.
+    pub assume_role: Option<String>,
+    pub external_id: Option<String>,
 }
 
 /// The environment variables the SDK reads at load time: a change to any of
@@ -42,9 +50,18 @@ const ENV_INPUTS: &[&str] = &[
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 ];
 
-static CONFIGS: Mutex<Vec<(u64, SdkConfig)>> = Mutex::new(Vec::new());
+struct Entry {
+    key: u64,
+    config: SdkConfig,
+    /// Resolved credentials, reused until shortly before they expire: the
+    /// SDK's own provider chain re-reads profile files on every call.
+    credentials: Option<Credentials>,
+}
 
-fn cache_key(target: &Target) -> u64 {
+static CONFIGS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+/// Identifies the SDK configuration `target` resolves to right now.
+pub fn cache_key(target: &Target) -> u64 {
     let mut h = DefaultHasher::new();
     target.hash(&mut h);
     runtime::generation().hash(&mut h); // HTTP pools belong to one runtime
@@ -57,52 +74,68 @@ fn cache_key(target: &Target) -> u64 {
 /// The SDK config for `target`, loaded on first use.
 pub async fn sdk_config(target: &Target) -> SdkConfig {
     let key = cache_key(target);
-    if let Some((_, config)) = lock().iter().find(|(k, _)| *k == key) {
-        return config.clone();
+    if let Some(entry) = lock().iter().find(|e| e.key == key) {
+        return entry.config.clone();
     }
     let config = load(target).await;
     let mut cache = lock();
     if cache.len() >= 16 {
         cache.remove(0); // a bounded number of identities per process
     }
-    cache.push((key, config.clone()));
+    cache.push(Entry { key, config: config.clone(), credentials: None });
     config
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Vec<(u64, SdkConfig)>> {
-    CONFIGS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The caller's credentials for `target`, resolved once and reused until
+/// five minutes before they expire. The error text says how to fix it.
+pub async fn credentials(target: &Target) -> Result<Credentials, String> {
+    let key = cache_key(target);
+    let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + Duration::from_secs(300));
+    if let Some(c) = lock().iter().find(|e| e.key == key).and_then(|e| e.credentials.clone()).filter(fresh) {
+        return Ok(c);
+    }
+    let config = sdk_config(target).await;
+    let provider = config.credentials_provider().ok_or("no credentials provider is configured")?;
+    let credentials = provider.provide_credentials().await.map_err(|e| DisplayErrorContext(e).to_string())?;
+    if let Some(entry) = lock().iter_mut().find(|e| e.key == key) {
+        entry.credentials = Some(credentials.clone());
+    }
+    Ok(credentials)
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Vec<Entry>> {
+    CONFIGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn load(target: &Target) -> SdkConfig {
     // One HTTP/TLS stack (rustls + ring) for the whole core; without an
     // explicit client the SDK (built without default features) has none.
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(60))
-                .build(),
-        );
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_timeout(Duration::from_secs(60))
+            .build(),
+    );
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
     }
     if let Some(region) = &target.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    let config = loader.load().await;
-    if config.region().is_some() {
-        return config;
+    let mut config = loader.load().await;
+    if config.region().is_none() {
+        config = config.into_builder().region(Region::new(FALLBACK_REGION)).build();
+    }
+    if let Some(role) = &target.assume_role {
+        let mut builder = AssumeRoleProvider::builder(role).session_name("middleware").configure(&config);
+        if let Some(id) = &target.external_id {
+            builder = builder.external_id(id);
+        }
+        let provider = builder.build().await;
+        config = config.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
     }
     config
-        .into_builder()
-        .region(Region::new(FALLBACK_REGION))
-        .build()
 }
 
 /// An AWS failure reduced to what we show and keep.
@@ -160,14 +193,17 @@ where
     let (code, message) = match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            (
-                e.code().map(str::to_string),
-                e.message().map(str::to_string),
-            )
+            (e.code().map(str::to_string), e.message().map(str::to_string))
         }
         _ => (None, None),
     };
     let status = err.raw_response().map(HttpStatus::status);
+    // moto answers IAM denials on KMS/DynamoDB with an XML body the JSON
+    // protocols cannot parse: recover AWS's code and message from it.
+    let (code, message) = match (code, message, err.raw_response().and_then(HttpStatus::body)) {
+        (None, None, Some(body)) => (xml_tag(body, "Code"), xml_tag(body, "Message")),
+        (code, message, _) => (code, message),
+    };
     let detail = match (&code, message) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.clone(),
@@ -177,20 +213,75 @@ where
         Some(403) if code.is_none() => format!("HTTP 403 Forbidden (access denied): {detail}"),
         _ => detail,
     };
-    Failure {
-        code,
-        status,
-        message: detail,
-    }
+    Failure { code, status, message: detail }
 }
 
-/// The status of a raw HTTP response (lets [`failure`] stay generic).
+/// The status and body of a raw HTTP response (lets [`failure`] stay generic).
 pub trait HttpStatus {
     fn status(&self) -> u16;
+    fn body(&self) -> Option<&str>;
 }
 
 impl HttpStatus for aws_smithy_runtime_api::http::Response {
     fn status(&self) -> u16 {
         self.status().as_u16()
+    }
+
+    fn body(&self) -> Option<&str> {
+        self.body().bytes().and_then(|b| std::str::from_utf8(b).ok())
+    }
+}
+
+fn xml_tag(body: &str, tag: &str) -> Option<String> {
+    let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = start + body[start..].find(&format!("</{tag}>"))?;
+    Some(body[start..end].trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The parts of AWS's "User: <arn> is not authorized to perform: <action> on
+/// resource: <resource> because ..." message.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Denial {
+    pub arn: Option<String>,
+    pub action: Option<String>,
+    pub resource: Option<String>,
+}
+
+pub fn parse_denial(message: &str) -> Denial {
+    let between = |start: &str, ends: &[&str]| -> Option<String> {
+        let from = message.find(start)? + start.len();
+        let rest = &message[from..];
+        let to = ends.iter().filter_map(|e| rest.find(e)).min().unwrap_or(rest.len());
+        Some(rest[..to].trim().to_string()).filter(|s| !s.is_empty())
+    };
+    Denial {
+        arn: between("User: ", &[" is not authorized"]),
+        action: between("to perform: ", &[" on resource", " because", "\n"]),
+        resource: between("on resource: ", &[" because", " with an explicit"]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn denial_messages_are_taken_apart() {
+        let d = parse_denial(
+            "User: arn:aws:iam::123456789012:user/carol is not authorized to perform: kms:Decrypt \
+             on resource: arn:aws:kms:us-east-1:123456789012:key/abc because no identity-based policy allows it",
+        );
+        assert_eq!(d.arn.as_deref(), Some("arn:aws:iam::123456789012:user/carol"));
+        assert_eq!(d.action.as_deref(), Some("kms:Decrypt"));
+        assert_eq!(d.resource.as_deref(), Some("arn:aws:kms:us-east-1:123456789012:key/abc"));
+        assert_eq!(parse_denial("Access Denied"), Denial::default());
+    }
+
+    #[test]
+    fn xml_error_bodies_give_code_and_message() {
+        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: x</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(xml_tag(body, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(xml_tag(body, "Message").as_deref(), Some("User: x"));
+        assert_eq!(xml_tag(body, "Nope"), None);
     }
 }

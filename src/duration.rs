@@ -8,9 +8,7 @@ use std::time::Duration;
 pub fn parse(text: &str) -> Result<Duration, String> {
     let s = text.trim();
     if s.is_empty() {
-        return Err(
-            "expected a duration such as \"30s\", \"15m\" or \"1h\", got an empty string".into(),
-        );
+        return Err("expected a duration such as \"30s\", \"15m\" or \"1h\", got an empty string".into());
     }
     if let Ok(secs) = s.parse::<f64>() {
         return from_secs(secs, text);
@@ -18,17 +16,13 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let mut total = 0.0_f64;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| bad(text))?;
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(|| bad(text))?;
         if digits == 0 {
             return Err(bad(text));
         }
         let number: f64 = rest[..digits].parse().map_err(|_| bad(text))?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let factor = match rest[..unit_len].trim() {
             "ms" => 0.001,
             "s" | "sec" | "secs" => 1.0,

@@ -26,17 +26,11 @@ pub enum Error {
 
     /// KMS refused or failed (other than an access denial).
     #[error("{message}")]
-    Kms {
-        message: String,
-        aws_code: Option<String>,
-    },
+    Kms { message: String, aws_code: Option<String> },
 
     /// Any other AWS failure (DynamoDB, STS, network to AWS).
     #[error("{message}")]
-    Aws {
-        message: String,
-        aws_code: Option<String>,
-    },
+    Aws { message: String, aws_code: Option<String> },
 
     /// The server answered with an error; fields kept as PostgreSQL sent them.
     #[error("{}", .0.display())]
@@ -44,11 +38,7 @@ pub enum Error {
 
     /// A query ran past its limit and was cancelled.
     #[error("{message}")]
-    QueryTimeout {
-        message: String,
-        limit: Duration,
-        elapsed: Duration,
-    },
+    QueryTimeout { message: String, limit: Duration, elapsed: Duration },
 
     /// Ctrl-C / a notebook interrupt stopped the work.
     #[error("interrupted")]
@@ -156,10 +146,7 @@ mod tests {
             ..DbError::default()
         }));
         let text = err.to_string();
-        assert!(
-            text.contains("42P01") && text.contains("HINT: check the schema"),
-            "{text}"
-        );
+        assert!(text.contains("42P01") && text.contains("HINT: check the schema"), "{text}");
         assert_eq!(err.exit_code(), 1);
     }
 

@@ -11,6 +11,7 @@ pub mod credstash;
 pub mod duration;
 pub mod error;
 pub mod runtime;
+pub mod secrets;
 
 #[cfg(feature = "python")]
 mod python;

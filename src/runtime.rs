@@ -28,9 +28,7 @@ pub const SIGNAL_POLL: Duration = Duration::from_millis(100);
 /// The runtime for this process, built on first use and rebuilt after fork.
 pub fn get() -> Arc<Runtime> {
     let pid = std::process::id();
-    let mut slot = RUNTIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut slot = RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     match slot.as_ref() {
         Some(owned) if owned.pid == pid => owned.runtime.clone(),
         _ => {
@@ -46,10 +44,7 @@ pub fn get() -> Arc<Runtime> {
                     .build()
                     .expect("cannot start the tokio runtime (out of threads or file descriptors?)"),
             );
-            *slot = Some(Owned {
-                pid,
-                runtime: runtime.clone(),
-            });
+            *slot = Some(Owned { pid, runtime: runtime.clone() });
             runtime
         }
     }
@@ -109,10 +104,7 @@ pub const INTERRUPT_GRACE: Duration = Duration::from_millis(350);
 /// [`SIGNAL_POLL`] `poll_signal` is called (Python re-attaches and runs
 /// `check_signals()` there); when it returns an error the interrupt fires, the
 /// work gets [`INTERRUPT_GRACE`] to finish, and the error is returned.
-pub fn block_on_interruptible<F, W, E>(
-    work: W,
-    mut poll_signal: impl FnMut() -> Result<(), E>,
-) -> Result<F::Output, E>
+pub fn block_on_interruptible<F, W, E>(work: W, mut poll_signal: impl FnMut() -> Result<(), E>) -> Result<F::Output, E>
 where
     W: FnOnce(Interrupt) -> F,
     F: Future,
@@ -121,8 +113,9 @@ where
     let future = work(Interrupt(rx));
     get().block_on(async move {
         tokio::pin!(future);
-        let mut tick = tokio::time::interval(SIGNAL_POLL);
-        tick.tick().await; // the first tick is immediate
+        // Starting one period from now: awaiting an immediate first tick
+        // still waits for the timer driver (up to 1 ms a call).
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + SIGNAL_POLL, SIGNAL_POLL);
         loop {
             tokio::select! {
                 biased;
@@ -167,11 +160,7 @@ mod tests {
                 seen.fetch_add(1, Ordering::SeqCst);
             },
             || {
-                if polls.fetch_add(1, Ordering::SeqCst) >= 2 {
-                    Err("ctrl-c")
-                } else {
-                    Ok(())
-                }
+                if polls.fetch_add(1, Ordering::SeqCst) >= 2 { Err("ctrl-c") } else { Ok(()) }
             },
         );
         assert_eq!(out, Err("ctrl-c"));
@@ -181,8 +170,7 @@ mod tests {
     #[test]
     fn work_that_ignores_the_interrupt_is_dropped_after_the_grace() {
         let started = std::time::Instant::now();
-        let out: Result<(), &str> =
-            block_on_interruptible(|_| std::future::pending::<()>(), || Err("ctrl-c"));
+        let out: Result<(), &str> = block_on_interruptible(|_| std::future::pending::<()>(), || Err("ctrl-c"));
         assert_eq!(out, Err("ctrl-c"));
         assert!(started.elapsed() < SIGNAL_POLL + INTERRUPT_GRACE + Duration::from_millis(500));
     }

@@ -8,8 +8,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-import middleware
 import pytest
+
+import middleware
+
 from conftest import ROOT, run_cli
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 
 import boto3
+import credstash
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
-from conftest import Stack, user_env
 
-import credstash
+from conftest import Stack, user_env
 
 
 def session(info: Stack, profile: str) -> boto3.Session:

@@ -8,7 +8,18 @@ timeout. Importing this package does no I/O and starts nothing.
 
 from __future__ import annotations
 
-from middleware._core import __version__
+from middleware._core import (
+    SecretInfo,
+    __version__,
+    clear_cache,
+    create_table,
+    delete_secret,
+    get_all_secrets,
+    get_secret,
+    get_secret_bytes,
+    list_secrets,
+    put_secret,
+)
 from middleware.exceptions import (
     AccessDenied,
     ConfigError,
@@ -47,11 +58,20 @@ __all__ = [
     "OperationalError",
     "ProgrammingError",
     "QueryTimeout",
+    "SecretInfo",
     "SecretIntegrityError",
     "SecretNotFound",
     "Warning",
     "__version__",
     "apilevel",
+    "clear_cache",
+    "create_table",
+    "delete_secret",
+    "get_all_secrets",
+    "get_secret",
+    "get_secret_bytes",
+    "list_secrets",
     "paramstyle",
+    "put_secret",
     "threadsafety",
 ]

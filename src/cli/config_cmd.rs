@@ -28,17 +28,11 @@ pub fn run(ctx: &Context, action: &Action) -> Result<()> {
             if layered.files.is_empty() {
                 "defaults only (no config file found)".to_string()
             } else {
-                layered
-                    .files
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                layered.files.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             }
         ),
     };
-    out.write_all(text.as_bytes())
-        .map_err(|e| Error::Operational(format!("cannot write to stdout: {e}")))
+    out.write_all(text.as_bytes()).map_err(|e| Error::Operational(format!("cannot write to stdout: {e}")))
 }
 
 /// TOML that could be pasted back into a file, each value annotated with its source.
@@ -52,11 +46,7 @@ fn show(layered: &Layered, config: &Config) -> String {
         out.push_str(&format!("#   {file}\n"));
     }
     let line = |out: &mut String, path: &str, key: &str, value: String| {
-        out.push_str(&format!(
-            "{:<56} # {}\n",
-            format!("{key} = {value}"),
-            layered.origin(path).label()
-        ));
+        out.push_str(&format!("{:<56} # {}\n", format!("{key} = {value}"), layered.origin(path).label()));
     };
     let c = &config.credstash;
     out.push_str("\n[credstash]\n");
@@ -68,12 +58,7 @@ fn show(layered: &Layered, config: &Config) -> String {
     if let Some(r) = &c.kms_region {
         line(&mut out, "credstash.kms_region", "kms_region", quote(r));
     }
-    line(
-        &mut out,
-        "credstash.cache_ttl",
-        "cache_ttl",
-        quote(&ttl(c.cache_ttl)),
-    );
+    line(&mut out, "credstash.cache_ttl", "cache_ttl", quote(&ttl(c.cache_ttl)));
     out.push_str("\n[access]\n");
     if let Some(v) = &config.access.contact {
         line(&mut out, "access.contact", "contact", quote(v));
@@ -92,82 +77,33 @@ fn show(layered: &Layered, config: &Config) -> String {
         }
         line(&mut out, &p("port"), "port", db.port.to_string());
         line(&mut out, &p("dbname"), "dbname", quote(&db.dbname));
-        line(
-            &mut out,
-            &p("sslmode"),
-            "sslmode",
-            quote(db.sslmode.as_str()),
-        );
+        line(&mut out, &p("sslmode"), "sslmode", quote(db.sslmode.as_str()));
         if let Some(c) = &db.sslrootcert {
-            line(
-                &mut out,
-                &p("sslrootcert"),
-                "sslrootcert",
-                quote(&c.display().to_string()),
-            );
+            line(&mut out, &p("sslrootcert"), "sslrootcert", quote(&c.display().to_string()));
         }
-        line(
-            &mut out,
-            &p("password_secret"),
-            "password_secret",
-            quote(&db.password_secret),
-        );
+        line(&mut out, &p("password_secret"), "password_secret", quote(&db.password_secret));
         if !db.context.is_empty() {
-            let pairs: Vec<String> = db
-                .context
-                .iter()
-                .map(|(k, v)| format!("{k} = {}", quote(v)))
-                .collect();
-            line(
-                &mut out,
-                &p("context"),
-                "context",
-                format!("{{ {} }}", pairs.join(", ")),
-            );
+            let pairs: Vec<String> = db.context.iter().map(|(k, v)| format!("{k} = {}", quote(v))).collect();
+            line(&mut out, &p("context"), "context", format!("{{ {} }}", pairs.join(", ")));
         }
         if let Some(u) = &db.default_user {
             line(&mut out, &p("default_user"), "default_user", quote(u));
         }
-        line(
-            &mut out,
-            &p("default_timeout"),
-            "default_timeout",
-            quote(&duration::display(db.default_timeout)),
-        );
+        line(&mut out, &p("default_timeout"), "default_timeout", quote(&duration::display(db.default_timeout)));
         if let Some(m) = db.max_timeout {
-            line(
-                &mut out,
-                &p("max_timeout"),
-                "max_timeout",
-                quote(&duration::display(m)),
-            );
+            line(&mut out, &p("max_timeout"), "max_timeout", quote(&duration::display(m)));
         }
-        line(
-            &mut out,
-            &p("connect_timeout"),
-            "connect_timeout",
-            quote(&duration::display(db.connect_timeout)),
-        );
+        line(&mut out, &p("connect_timeout"), "connect_timeout", quote(&duration::display(db.connect_timeout)));
         for (name, user) in &db.users {
             let up = |k: &str| format!("databases.{}.users.{name}.{k}", db.name);
             out.push_str(&format!("\n[databases.{}.users.{name}]\n", db.name));
             let allow: Vec<String> = user.allow.iter().map(|a| quote(a)).collect();
-            line(
-                &mut out,
-                &up("allow"),
-                "allow",
-                format!("[{}]", allow.join(", ")),
-            );
+            line(&mut out, &up("allow"), "allow", format!("[{}]", allow.join(", ")));
             if let Some(r) = &user.assume_role {
                 line(&mut out, &up("assume_role"), "assume_role", quote(r));
             }
             if user.external_id.is_some() {
-                line(
-                    &mut out,
-                    &up("external_id"),
-                    "external_id",
-                    quote("<redacted>"),
-                );
+                line(&mut out, &up("external_id"), "external_id", quote("<redacted>"));
             }
         }
     }
@@ -175,11 +111,7 @@ fn show(layered: &Layered, config: &Config) -> String {
 }
 
 fn ttl(d: std::time::Duration) -> String {
-    if d.is_zero() {
-        "0".into()
-    } else {
-        duration::display(d)
-    }
+    if d.is_zero() { "0".into() } else { duration::display(d) }
 }
 
 fn quote(s: &str) -> String {

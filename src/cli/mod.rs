@@ -4,6 +4,8 @@
 //! 4 timeout.
 
 mod config_cmd;
+mod output;
+mod secrets_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,7 +20,8 @@ use crate::config::Sources;
     name = "middleware",
     version = crate::VERSION,
     about = "Database access for data teams: credstash passwords, per-user access, PostgreSQL/Redshift.",
-    after_help = "Examples:\n  middleware config show\n  middleware config check",
+    after_help = "Examples:\n  middleware secrets get analytics.read_only.password database=analytics db_user=read_only\n  \
+        middleware config show",
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,6 +30,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Read and write credstash secrets (credstash's commands and flags).
+    Secrets(Box<secrets_cmd::SecretsArgs>),
     /// Show or check the resolved configuration.
     Config {
         #[command(subcommand)]
@@ -34,13 +39,31 @@ enum Command {
     },
 }
 
+/// Tells whether the user pressed Ctrl-C (Python's pending signals, when the
+/// CLI runs inside the Python entry point).
+pub type InterruptCheck<'a> = &'a (dyn Fn() -> bool + Sync);
+
 /// Everything a command needs from its caller.
-pub struct Context {
+pub struct Context<'a> {
     pub sources: Sources,
+    interrupted: InterruptCheck<'a>,
+}
+
+impl Context<'_> {
+    /// Runs async work to completion; Ctrl-C stops it with `Error::Interrupted`.
+    pub fn block_on<T>(&self, work: impl std::future::Future<Output = crate::Result<T>>) -> crate::Result<T> {
+        crate::runtime::block_on_interruptible(
+            |_| work,
+            || {
+                if (self.interrupted)() { Err(()) } else { Ok(()) }
+            },
+        )
+        .unwrap_or(Err(Error::Interrupted))
+    }
 }
 
 /// Runs the CLI with `argv` (program name first) and returns the exit code.
-pub fn run(argv: &[String], packaged_config: Option<PathBuf>) -> i32 {
+pub fn run(argv: &[String], packaged_config: Option<PathBuf>, interrupted: InterruptCheck<'_>) -> i32 {
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -49,10 +72,9 @@ pub fn run(argv: &[String], packaged_config: Option<PathBuf>) -> i32 {
             return e.exit_code();
         }
     };
-    let ctx = Context {
-        sources: Sources::standard(packaged_config),
-    };
+    let ctx = Context { sources: Sources::standard(packaged_config), interrupted };
     let result = match cli.command {
+        Command::Secrets(args) => secrets_cmd::run(&ctx, *args),
         Command::Config { action } => config_cmd::run(&ctx, &action),
     };
     match result {
@@ -65,6 +87,11 @@ pub fn run(argv: &[String], packaged_config: Option<PathBuf>) -> i32 {
 /// on stderr, prefixed with the program name.
 fn report(err: &Error) -> i32 {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "middleware: {err}");
+    let text = match err {
+        Error::Interrupted => "interrupted".to_string(),
+        // One line: multi-line server text (DETAIL/HINT) joined with " | ".
+        _ => err.to_string().replace('\n', " | "),
+    };
+    let _ = writeln!(stderr, "middleware: {text}");
     err.exit_code()
 }

@@ -66,7 +66,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
 ];
 
 /// The inputs to configuration, gathered once so loading is deterministic.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sources {
     pub packaged: Option<PathBuf>,
     pub user: Option<PathBuf>,
@@ -77,6 +77,14 @@ pub struct Sources {
 impl Sources {
     /// The standard sources: `packaged` (found by the caller next to the
     /// Python package), the user's file and this process's environment.
+    /// The modification times of the files, to notice edits.
+    pub(super) fn stamps(&self) -> Vec<Option<std::time::SystemTime>> {
+        [&self.packaged, &self.user, &self.env_file]
+            .into_iter()
+            .map(|p| p.as_ref().and_then(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok()))
+            .collect()
+    }
+
     pub fn standard(packaged: Option<PathBuf>) -> Sources {
         let home_config = std::env::var_os("XDG_CONFIG_HOME")
             .filter(|v| !v.is_empty())
@@ -85,9 +93,7 @@ impl Sources {
         Sources {
             packaged,
             user: home_config.map(|dir| dir.join("middleware").join("middleware.toml")),
-            env_file: std::env::var_os("MIDDLEWARE_CONFIG")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
+            env_file: std::env::var_os("MIDDLEWARE_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from),
             env_vars: ENV_KEYS
                 .iter()
                 .filter_map(|(name, _)| std::env::var(name).ok().map(|v| ((*name).to_string(), v)))
@@ -121,10 +127,7 @@ impl Layered {
             let text = match std::fs::read_to_string(&path) {
                 Ok(text) => text,
                 // Only the file the user named explicitly must exist.
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound
-                        && !matches!(source, Source::EnvFile(_)) =>
-                {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !matches!(source, Source::EnvFile(_)) => {
                     continue;
                 }
                 Err(e) => {
@@ -135,25 +138,14 @@ impl Layered {
                 }
             };
             let table: Table = text.parse().map_err(|e: toml::de::Error| {
-                Error::config(format!(
-                    "config file {} is not valid TOML: {}",
-                    path.display(),
-                    e.to_string().trim_end()
-                ))
+                Error::config(format!("config file {} is not valid TOML: {}", path.display(), e.to_string().trim_end()))
             })?;
             layered.merge(table, &source);
             layered.files.push(source);
         }
         for (name, value) in &sources.env_vars {
-            let key = ENV_KEYS
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or(name.as_str(), |(_, k)| *k);
-            layered.set(
-                key,
-                Value::String(value.clone()),
-                &Source::EnvVar(name.clone()),
-            );
+            let key = ENV_KEYS.iter().find(|(n, _)| n == name).map_or(name.as_str(), |(_, k)| *k);
+            layered.set(key, Value::String(value.clone()), &Source::EnvVar(name.clone()));
         }
         Ok(layered)
     }
@@ -164,27 +156,20 @@ impl Layered {
         let last = parts.pop().expect("a path has at least one part");
         let mut table = &mut self.table;
         for part in parts {
-            let entry = table
-                .entry(part.to_string())
-                .or_insert_with(|| Value::Table(Table::new()));
+            let entry = table.entry(part.to_string()).or_insert_with(|| Value::Table(Table::new()));
             if !entry.is_table() {
                 *entry = Value::Table(Table::new());
             }
             table = entry.as_table_mut().expect("made a table above");
         }
-        self.origins
-            .retain(|k, _| k != path && !k.starts_with(&format!("{path}.")));
+        self.origins.retain(|k, _| k != path && !k.starts_with(&format!("{path}.")));
         record_origins(path, &value, source, &mut self.origins);
         table.insert(last.to_string(), value);
     }
 
     /// The names of the `[databases.*]` sections, in order.
     pub fn database_names(&self) -> Vec<String> {
-        self.table
-            .get("databases")
-            .and_then(Value::as_table)
-            .map(|t| t.keys().cloned().collect())
-            .unwrap_or_default()
+        self.table.get("databases").and_then(Value::as_table).map(|t| t.keys().cloned().collect()).unwrap_or_default()
     }
 
     /// Where the value at `path` came from.
@@ -203,14 +188,7 @@ impl Layered {
 
     fn merge(&mut self, layer: Table, source: &Source) {
         for (key, value) in layer {
-            merge_into(
-                &mut self.table,
-                key.clone(),
-                value,
-                &key,
-                source,
-                &mut self.origins,
-            );
+            merge_into(&mut self.table, key.clone(), value, &key, source, &mut self.origins);
         }
     }
 }
@@ -240,12 +218,7 @@ fn merge_into(
     }
 }
 
-fn record_origins(
-    path: &str,
-    value: &Value,
-    source: &Source,
-    origins: &mut BTreeMap<String, Source>,
-) {
+fn record_origins(path: &str, value: &Value, source: &Source, origins: &mut BTreeMap<String, Source>) {
     origins.insert(path.to_string(), source.clone());
     if let Value::Table(t) = value {
         for (k, v) in t {

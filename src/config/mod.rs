@@ -13,6 +13,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use layers::{Layered, Source, Sources};
@@ -75,10 +76,7 @@ impl fmt::Debug for DbUser {
         f.debug_struct("DbUser")
             .field("allow", &self.allow)
             .field("assume_role", &self.assume_role)
-            .field(
-                "external_id",
-                &self.external_id.as_ref().map(|_| "<redacted>"),
-            )
+            .field("external_id", &self.external_id.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -94,8 +92,7 @@ pub enum SslMode {
 }
 
 impl SslMode {
-    pub const NAMES: [&'static str; 5] =
-        ["disable", "prefer", "require", "verify-ca", "verify-full"];
+    pub const NAMES: [&'static str; 5] = ["disable", "prefer", "require", "verify-ca", "verify-full"];
 
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
@@ -144,21 +141,36 @@ impl Config {
         Layered::load(sources)?.resolve()
     }
 
+    /// Like [`Config::load`], but reuses the last result while the sources
+    /// and the files' modification times are unchanged: a notebook calling
+    /// `get_secret` in a loop should not re-read and re-parse TOML each time.
+    pub fn load_cached(sources: &Sources) -> crate::Result<Arc<Config>> {
+        type Cached = (Sources, Vec<Option<std::time::SystemTime>>, Arc<Config>);
+        static LAST: Mutex<Option<Cached>> = Mutex::new(None);
+        let stamps = sources.stamps();
+        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((s, t, config)) = last.as_ref()
+            && s == sources
+            && *t == stamps
+        {
+            return Ok(config.clone());
+        }
+        let config = Arc::new(Config::load(sources)?);
+        *last = Some((sources.clone(), stamps, config.clone()));
+        Ok(config)
+    }
+
     /// The named database, or the first configured one when `name` is None.
     pub fn database(&self, name: Option<&str>) -> crate::Result<&Database> {
         match name {
-            Some(name) => self
-                .databases
-                .iter()
-                .find(|d| d.name == name)
-                .ok_or_else(|| {
-                    crate::Error::config(format!(
-                        "no database named {name:?} is configured; known databases: {}. \
+            Some(name) => self.databases.iter().find(|d| d.name == name).ok_or_else(|| {
+                crate::Error::config(format!(
+                    "no database named {name:?} is configured; known databases: {}. \
                      Add a [databases.{name}] section to your middleware.toml \
                      (see `middleware config show`).",
-                        self.database_names()
-                    ))
-                }),
+                    self.database_names()
+                ))
+            }),
             None => self.databases.first().ok_or_else(|| {
                 crate::Error::config(
                     "no databases are configured: add a [databases.<name>] section to \
@@ -172,11 +184,7 @@ impl Config {
         if self.databases.is_empty() {
             return "(none)".into();
         }
-        self.databases
-            .iter()
-            .map(|d| d.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.databases.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -194,9 +202,7 @@ impl Database {
 
     /// Expands `{database}` and `{user}` in a template from this profile.
     pub fn expand(&self, template: &str, user: &str) -> String {
-        template
-            .replace("{database}", &self.name)
-            .replace("{user}", user)
+        template.replace("{database}", &self.name).replace("{user}", user)
     }
 
     /// The credstash name of `user`'s password.
@@ -206,9 +212,6 @@ impl Database {
 
     /// The KMS encryption context for `user`'s password.
     pub fn context_for(&self, user: &str) -> BTreeMap<String, String> {
-        self.context
-            .iter()
-            .map(|(k, v)| (k.clone(), self.expand(v, user)))
-            .collect()
+        self.context.iter().map(|(k, v)| (k.clone(), self.expand(v, user))).collect()
     }
 }

@@ -9,17 +9,13 @@ use std::time::Duration;
 use toml::{Table, Value};
 
 use super::{
-    Access, Config, Credstash, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PASSWORD_SECRET,
-    DEFAULT_QUERY_TIMEOUT, Database, DbUser, Layered, SslMode,
+    Access, Config, Credstash, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PASSWORD_SECRET, DEFAULT_QUERY_TIMEOUT, Database,
+    DbUser, Layered, SslMode,
 };
 use crate::{Error, Result, duration};
 
 pub(super) fn config(layered: &Layered) -> Result<Config> {
-    let root = Section {
-        layered,
-        path: String::new(),
-        table: &layered.table,
-    };
+    let root = Section { layered, path: String::new(), table: &layered.table };
     root.only(&["credstash", "access", "databases"])?;
 
     let mut credstash = Credstash::default();
@@ -55,11 +51,7 @@ pub(super) fn config(layered: &Layered) -> Result<Config> {
             databases.push(database(name, &s)?);
         }
     }
-    Ok(Config {
-        credstash,
-        access,
-        databases,
-    })
+    Ok(Config { credstash, access, databases })
 }
 
 fn database(name: &str, s: &Section<'_>) -> Result<Database> {
@@ -87,12 +79,8 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
     };
     let sslmode = match s.string("sslmode")? {
         None => SslMode::Prefer,
-        Some(m) => SslMode::parse(&m).ok_or_else(|| {
-            s.error(
-                "sslmode",
-                &format!("must be one of {}, got {m:?}", SslMode::NAMES.join(", ")),
-            )
-        })?,
+        Some(m) => SslMode::parse(&m)
+            .ok_or_else(|| s.error("sslmode", &format!("must be one of {}, got {m:?}", SslMode::NAMES.join(", "))))?,
     };
     let mut context = BTreeMap::new();
     if let Some(c) = s.section("context")? {
@@ -123,18 +111,12 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         dbname: s.string("dbname")?.unwrap_or_else(|| name.to_string()),
         sslmode,
         sslrootcert: s.string("sslrootcert")?.map(PathBuf::from),
-        password_secret: s
-            .string("password_secret")?
-            .unwrap_or_else(|| DEFAULT_PASSWORD_SECRET.into()),
+        password_secret: s.string("password_secret")?.unwrap_or_else(|| DEFAULT_PASSWORD_SECRET.into()),
         context,
         default_user: s.string("default_user")?,
-        default_timeout: s
-            .duration("default_timeout", false)?
-            .unwrap_or(DEFAULT_QUERY_TIMEOUT),
+        default_timeout: s.duration("default_timeout", false)?.unwrap_or(DEFAULT_QUERY_TIMEOUT),
         max_timeout: s.duration("max_timeout", false)?,
-        connect_timeout: s
-            .duration("connect_timeout", false)?
-            .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        connect_timeout: s.duration("connect_timeout", false)?.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         users,
     };
     validate(&db, s)?;
@@ -154,11 +136,7 @@ fn validate(db: &Database, s: &Section<'_>) -> Result<()> {
     {
         return Err(s.error(
             "default_timeout",
-            &format!(
-                "{} is above max_timeout {}",
-                duration::display(db.default_timeout),
-                duration::display(max)
-            ),
+            &format!("{} is above max_timeout {}", duration::display(db.default_timeout), duration::display(max)),
         ));
     }
     if let Some(user) = &db.default_user
@@ -174,16 +152,9 @@ fn validate(db: &Database, s: &Section<'_>) -> Result<()> {
             ),
         ));
     }
-    if matches!(
-        db.sslmode,
-        SslMode::Disable | SslMode::Prefer | SslMode::Require
-    ) && db.sslrootcert.is_some()
-    {
+    if matches!(db.sslmode, SslMode::Disable | SslMode::Prefer | SslMode::Require) && db.sslrootcert.is_some() {
         // libpq ignores it too, but a user who set it surely wanted it checked.
-        return Err(s.error(
-            "sslrootcert",
-            "only takes effect with sslmode verify-ca or verify-full",
-        ));
+        return Err(s.error("sslrootcert", "only takes effect with sslmode verify-ca or verify-full"));
     }
     Ok(())
 }
@@ -191,17 +162,12 @@ fn validate(db: &Database, s: &Section<'_>) -> Result<()> {
 fn check_template(template: &str, s: &Section<'_>, key: &str) -> Result<()> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
-        let close = rest[open..]
-            .find('}')
-            .ok_or_else(|| s.error(key, &format!("unclosed '{{' in {template:?}")))?;
+        let close = rest[open..].find('}').ok_or_else(|| s.error(key, &format!("unclosed '{{' in {template:?}")))?;
         let name = &rest[open + 1..open + close];
         if name != "database" && name != "user" {
-            return Err(s.error(
-                key,
-                &format!(
-                    "unknown placeholder {{{name}}} in {template:?}; use {{database}} or {{user}}"
-                ),
-            ));
+            return Err(
+                s.error(key, &format!("unknown placeholder {{{name}}} in {template:?}; use {{database}} or {{user}}"))
+            );
         }
         rest = &rest[open + close + 1..];
     }
@@ -217,35 +183,22 @@ struct Section<'a> {
 
 impl<'a> Section<'a> {
     fn key_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }
 
     fn error(&self, key: &str, what: &str) -> Error {
         let path = self.key_path(key);
-        Error::config(format!(
-            "invalid config ({}): {path}: {what}",
-            self.layered.origin(&path)
-        ))
+        Error::config(format!("invalid config ({}): {path}: {what}", self.layered.origin(&path)))
     }
 
     fn type_error(&self, key: &str, expected: &str, got: &Value) -> Error {
-        self.error(
-            key,
-            &format!("expected {expected}, got {} {}", got.type_str(), short(got)),
-        )
+        self.error(key, &format!("expected {expected}, got {} {}", got.type_str(), short(got)))
     }
 
     fn only(&self, known: &[&str]) -> Result<()> {
         for key in self.table.keys() {
             if !known.contains(&key.as_str()) {
-                return Err(self.error(
-                    key,
-                    &format!("unknown key; valid keys here: {}", known.join(", ")),
-                ));
+                return Err(self.error(key, &format!("unknown key; valid keys here: {}", known.join(", "))));
             }
         }
         Ok(())
@@ -254,11 +207,7 @@ impl<'a> Section<'a> {
     fn section(&self, key: &str) -> Result<Option<Section<'a>>> {
         match self.table.get(key) {
             None => Ok(None),
-            Some(Value::Table(t)) => Ok(Some(Section {
-                layered: self.layered,
-                path: self.key_path(key),
-                table: t,
-            })),
+            Some(Value::Table(t)) => Ok(Some(Section { layered: self.layered, path: self.key_path(key), table: t })),
             Some(other) => Err(self.type_error(key, "a table", other)),
         }
     }
@@ -276,11 +225,7 @@ impl<'a> Section<'a> {
             None => Ok(None),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| self.type_error(key, "a list of strings", v))
-                })
+                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| self.type_error(key, "a list of strings", v)))
                 .collect::<Result<Vec<_>>>()
                 .map(Some),
             Some(other) => Err(self.type_error(key, "a list of strings", other)),
@@ -319,9 +264,5 @@ impl<'a> Section<'a> {
 
 fn short(v: &Value) -> String {
     let text = v.to_string();
-    if text.chars().count() > 40 {
-        format!("{}...", text.chars().take(40).collect::<String>())
-    } else {
-        text
-    }
+    if text.chars().count() > 40 { format!("{}...", text.chars().take(40).collect::<String>()) } else { text }
 }

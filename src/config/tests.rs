@@ -11,10 +11,7 @@ fn file(text: &str) -> tempfile::NamedTempFile {
 
 fn load_one(text: &str) -> (tempfile::NamedTempFile, crate::Result<Config>) {
     let f = file(text);
-    let sources = Sources {
-        env_file: Some(f.path().into()),
-        ..Sources::default()
-    };
+    let sources = Sources { env_file: Some(f.path().into()), ..Sources::default() };
     let result = Config::load(&sources);
     (f, result)
 }
@@ -55,22 +52,13 @@ fn the_design_example_parses_with_defaults_filled_in() {
     assert_eq!(config.access.contact.as_deref(), Some("#data-platform"));
     let db = config.database(None).unwrap();
     assert_eq!(db.name, "analytics", "the first database is the default");
-    assert_eq!(
-        (db.port, db.dbname.as_str(), db.sslmode),
-        (5439, "analytics", SslMode::Require)
-    );
+    assert_eq!((db.port, db.dbname.as_str(), db.sslmode), (5439, "analytics", SslMode::Require));
     assert_eq!(db.max_timeout, Some(Duration::from_secs(900)));
-    assert_eq!(
-        db.password_secret_for("read_write"),
-        "analytics.read_write.password"
-    );
+    assert_eq!(db.password_secret_for("read_write"), "analytics.read_write.password");
     assert_eq!(db.context_for("read_write")["db_user"], "read_write");
     assert_eq!(db.user(None).unwrap(), "read_only");
     let wh = config.database(Some("warehouse")).unwrap();
-    assert_eq!(
-        (wh.port, wh.sslmode, wh.connect_timeout),
-        (5432, SslMode::Prefer, DEFAULT_CONNECT_TIMEOUT)
-    );
+    assert_eq!((wh.port, wh.sslmode, wh.connect_timeout), (5432, SslMode::Prefer, DEFAULT_CONNECT_TIMEOUT));
 }
 
 #[test]
@@ -84,52 +72,20 @@ fn debug_output_hides_the_external_id() {
 #[test]
 fn errors_name_the_file_the_key_and_the_problem() {
     let cases = [
-        (
-            "[databases.a]\nhots = \"x\"\n",
-            "databases.a.hots",
-            "unknown key",
-        ),
-        (
-            "[databases.a]\nport = \"abc\"\n",
-            "databases.a.port",
-            "expected an integer",
-        ),
+        ("[databases.a]\nhots = \"x\"\n", "databases.a.hots", "unknown key"),
+        ("[databases.a]\nport = \"abc\"\n", "databases.a.port", "expected an integer"),
         ("[databases.a]\nport = 70000\n", "databases.a.port", "65535"),
-        (
-            "[databases.a]\nsslmode = \"sometimes\"\n",
-            "databases.a.sslmode",
-            "verify-full",
-        ),
-        (
-            "[databases.a]\ndefault_timeout = \"soon\"\n",
-            "databases.a.default_timeout",
-            "duration",
-        ),
-        (
-            "[databases.a]\ndefault_timeout = \"1h\"\nmax_timeout = \"15m\"\n",
-            "default_timeout",
-            "above max_timeout",
-        ),
-        (
-            "[databases.a]\npassword_secret = \"{db}.pw\"\n",
-            "password_secret",
-            "{db}",
-        ),
-        (
-            "[databases.a.users.x]\nallow = \"*\"\n",
-            "databases.a.users.x.allow",
-            "list of strings",
-        ),
+        ("[databases.a]\nsslmode = \"sometimes\"\n", "databases.a.sslmode", "verify-full"),
+        ("[databases.a]\ndefault_timeout = \"soon\"\n", "databases.a.default_timeout", "duration"),
+        ("[databases.a]\ndefault_timeout = \"1h\"\nmax_timeout = \"15m\"\n", "default_timeout", "above max_timeout"),
+        ("[databases.a]\npassword_secret = \"{db}.pw\"\n", "password_secret", "{db}"),
+        ("[databases.a.users.x]\nallow = \"*\"\n", "databases.a.users.x.allow", "list of strings"),
         (
             "[databases.a]\ndefault_user = \"y\"\n[databases.a.users.x]\nallow=[]\n",
             "default_user",
             "no [databases.a.users.y]",
         ),
-        (
-            "[credstash]\ncache_ttl = true\n",
-            "credstash.cache_ttl",
-            "duration",
-        ),
+        ("[credstash]\ncache_ttl = true\n", "credstash.cache_ttl", "duration"),
         ("[nonsense]\n", "nonsense", "unknown key"),
         ("[databases.a\n", "not valid TOML", "line 1"),
     ];
@@ -145,9 +101,8 @@ fn errors_name_the_file_the_key_and_the_problem() {
 
 #[test]
 fn later_sources_win_and_origins_are_tracked() {
-    let packaged = file(
-        "[credstash]\ntable = \"packaged\"\nkms_key = \"alias/p\"\n[databases.a]\nhost = \"h1\"\nport = 1\n",
-    );
+    let packaged =
+        file("[credstash]\ntable = \"packaged\"\nkms_key = \"alias/p\"\n[databases.a]\nhost = \"h1\"\nport = 1\n");
     let user = file("[databases.a]\nport = 2\n");
     let env_file = file("[databases.a]\ncontext = { x = \"1\" }\n");
     let sources = Sources {
@@ -157,83 +112,42 @@ fn later_sources_win_and_origins_are_tracked() {
         env_vars: vec![("MIDDLEWARE_CREDSTASH_TABLE".into(), "from-env".into())],
     };
     let mut layered = Layered::load(&sources).unwrap();
-    layered.set(
-        "databases.a.port",
-        toml::Value::Integer(3),
-        &Source::Argument("port".into()),
-    );
+    layered.set("databases.a.port", toml::Value::Integer(3), &Source::Argument("port".into()));
     let config = layered.resolve().unwrap();
     assert_eq!(config.credstash.table, "from-env");
     assert_eq!(config.credstash.kms_key, "alias/p");
     let db = config.database(Some("a")).unwrap();
     assert_eq!((db.host.as_deref(), db.port), (Some("h1"), 3));
-    assert_eq!(
-        layered.origin("credstash.table"),
-        Source::EnvVar("MIDDLEWARE_CREDSTASH_TABLE".into())
-    );
-    assert_eq!(
-        layered.origin("databases.a.host"),
-        Source::Packaged(packaged.path().into())
-    );
-    assert_eq!(
-        layered.origin("databases.a.port"),
-        Source::Argument("port".into())
-    );
-    assert_eq!(
-        layered.origin("databases.a.context.x"),
-        Source::EnvFile(env_file.path().into())
-    );
+    assert_eq!(layered.origin("credstash.table"), Source::EnvVar("MIDDLEWARE_CREDSTASH_TABLE".into()));
+    assert_eq!(layered.origin("databases.a.host"), Source::Packaged(packaged.path().into()));
+    assert_eq!(layered.origin("databases.a.port"), Source::Argument("port".into()));
+    assert_eq!(layered.origin("databases.a.context.x"), Source::EnvFile(env_file.path().into()));
     assert_eq!(layered.origin("credstash.region"), Source::Default);
 }
 
 #[test]
 fn env_var_values_are_validated_like_file_values() {
-    let sources = Sources {
-        env_vars: vec![("MIDDLEWARE_CREDSTASH_CACHE_TTL".into(), "forever".into())],
-        ..Sources::default()
-    };
+    let sources =
+        Sources { env_vars: vec![("MIDDLEWARE_CREDSTASH_CACHE_TTL".into(), "forever".into())], ..Sources::default() };
     let message = Config::load(&sources).unwrap_err().to_string();
-    assert!(
-        message.contains("MIDDLEWARE_CREDSTASH_CACHE_TTL") && message.contains("forever"),
-        "{message}"
-    );
-    let zero = Sources {
-        env_vars: vec![("MIDDLEWARE_CREDSTASH_CACHE_TTL".into(), "0".into())],
-        ..Sources::default()
-    };
-    assert_eq!(
-        Config::load(&zero).unwrap().credstash.cache_ttl,
-        Duration::ZERO
-    );
+    assert!(message.contains("MIDDLEWARE_CREDSTASH_CACHE_TTL") && message.contains("forever"), "{message}");
+    let zero = Sources { env_vars: vec![("MIDDLEWARE_CREDSTASH_CACHE_TTL".into(), "0".into())], ..Sources::default() };
+    assert_eq!(Config::load(&zero).unwrap().credstash.cache_ttl, Duration::ZERO);
 }
 
 #[test]
 fn missing_optional_files_are_fine_but_a_named_one_must_exist() {
     let absent = std::path::PathBuf::from("/nonexistent/middleware.toml");
-    let quiet = Sources {
-        packaged: Some(absent.clone()),
-        user: Some(absent.clone()),
-        ..Sources::default()
-    };
+    let quiet = Sources { packaged: Some(absent.clone()), user: Some(absent.clone()), ..Sources::default() };
     assert!(Config::load(&quiet).unwrap().databases.is_empty());
-    let named = Sources {
-        env_file: Some(absent),
-        ..Sources::default()
-    };
+    let named = Sources { env_file: Some(absent), ..Sources::default() };
     let message = Config::load(&named).unwrap_err().to_string();
-    assert!(
-        message.contains("MIDDLEWARE_CONFIG") && message.contains("/nonexistent"),
-        "{message}"
-    );
+    assert!(message.contains("MIDDLEWARE_CONFIG") && message.contains("/nonexistent"), "{message}");
 }
 
 #[test]
 fn unknown_database_lists_the_known_ones() {
     let (_f, config) = load_one(EXAMPLE);
-    let message = config
-        .unwrap()
-        .database(Some("nope"))
-        .unwrap_err()
-        .to_string();
+    let message = config.unwrap().database(Some("nope")).unwrap_err().to_string();
     assert!(message.contains("analytics, warehouse"), "{message}");
 }

@@ -62,8 +62,7 @@ impl Digest {
     /// HMAC-<digest>(key, data).
     pub fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
         fn run<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
-            let mut mac =
-                <M as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+            let mut mac = <M as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
             mac.update(data);
             mac.finalize().into_bytes().to_vec()
         }
@@ -96,16 +95,10 @@ fn ctr_apply(key: &[u8], counter: &[u8; 16], buf: &mut [u8]) -> Result<(), Integ
 
 /// Encrypts `plaintext` with AES-CTR from `counter` and returns (ciphertext,
 /// raw HMAC of the ciphertext).
-pub fn seal_ctr(
-    data_key: &[u8],
-    counter: &[u8; 16],
-    plaintext: &[u8],
-    digest: Digest,
-) -> (Vec<u8>, Vec<u8>) {
+pub fn seal_ctr(data_key: &[u8], counter: &[u8; 16], plaintext: &[u8], digest: Digest) -> (Vec<u8>, Vec<u8>) {
     let (aes_key, hmac_key) = halves(data_key);
     let mut ciphertext = plaintext.to_vec();
-    ctr_apply(aes_key, counter, &mut ciphertext)
-        .expect("a 64-byte data key gives a 32-byte AES key");
+    ctr_apply(aes_key, counter, &mut ciphertext).expect("a 64-byte data key gives a 32-byte AES key");
     let mac = digest.hmac(hmac_key, &ciphertext);
     (ciphertext, mac)
 }
@@ -152,18 +145,9 @@ mod tests {
         for v in vectors {
             let plaintext = v["plaintext"].as_str().unwrap();
             let digest = Digest::parse(v["digest"].as_str().unwrap()).unwrap();
-            let (contents, mac) =
-                seal_ctr(&data_key(), &LEGACY_NONCE, plaintext.as_bytes(), digest);
-            assert_eq!(
-                b64.encode(&contents),
-                v["contents"].as_str().unwrap(),
-                "{plaintext:?} {digest:?}"
-            );
-            assert_eq!(
-                hex::encode(&mac),
-                v["hmac_hex"].as_str().unwrap(),
-                "{plaintext:?} {digest:?}"
-            );
+            let (contents, mac) = seal_ctr(&data_key(), &LEGACY_NONCE, plaintext.as_bytes(), digest);
+            assert_eq!(b64.encode(&contents), v["contents"].as_str().unwrap(), "{plaintext:?} {digest:?}");
+            assert_eq!(hex::encode(&mac), v["hmac_hex"].as_str().unwrap(), "{plaintext:?} {digest:?}");
             let stored = hex::decode(v["hmac_hex"].as_str().unwrap()).unwrap();
             let opened = open_ctr(&data_key(), &LEGACY_NONCE, &contents, &stored, digest).unwrap();
             assert_eq!(opened.as_slice(), plaintext.as_bytes());
@@ -181,65 +165,24 @@ mod tests {
         let mut next = [0u8; 16];
         next[0] = 1;
         let (b, _) = seal_ctr(&data_key(), &next, &[0u8; 16], Digest::Sha256);
-        assert_eq!(
-            &a[16..32],
-            &b[..],
-            "block 2 uses counter + 1 with a carry into byte 0"
-        );
+        assert_eq!(&a[16..32], &b[..], "block 2 uses counter + 1 with a carry into byte 0");
     }
 
     #[test]
     fn any_change_is_detected_before_decryption() {
-        let (contents, mac) = seal_ctr(
-            &data_key(),
-            &LEGACY_NONCE,
-            b"a secret longer than sixteen bytes",
-            Digest::Sha256,
-        );
+        let (contents, mac) =
+            seal_ctr(&data_key(), &LEGACY_NONCE, b"a secret longer than sixteen bytes", Digest::Sha256);
         let mut bad_contents = contents.clone();
         bad_contents[20] ^= 1;
-        assert_eq!(
-            open_ctr(
-                &data_key(),
-                &LEGACY_NONCE,
-                &bad_contents,
-                &mac,
-                Digest::Sha256
-            ),
-            Err(IntegrityFailure)
-        );
+        assert_eq!(open_ctr(&data_key(), &LEGACY_NONCE, &bad_contents, &mac, Digest::Sha256), Err(IntegrityFailure));
         let mut bad_mac = mac.clone();
         bad_mac[0] ^= 1;
-        assert_eq!(
-            open_ctr(
-                &data_key(),
-                &LEGACY_NONCE,
-                &contents,
-                &bad_mac,
-                Digest::Sha256
-            ),
-            Err(IntegrityFailure)
-        );
-        assert_eq!(
-            open_ctr(
-                &data_key(),
-                &LEGACY_NONCE,
-                &contents,
-                &mac[..31],
-                Digest::Sha256
-            ),
-            Err(IntegrityFailure)
-        );
+        assert_eq!(open_ctr(&data_key(), &LEGACY_NONCE, &contents, &bad_mac, Digest::Sha256), Err(IntegrityFailure));
+        assert_eq!(open_ctr(&data_key(), &LEGACY_NONCE, &contents, &mac[..31], Digest::Sha256), Err(IntegrityFailure));
         let mut other_key = data_key();
         other_key[40] ^= 1;
-        assert_eq!(
-            open_ctr(&other_key, &LEGACY_NONCE, &contents, &mac, Digest::Sha256),
-            Err(IntegrityFailure)
-        );
-        assert_eq!(
-            open_ctr(&data_key(), &LEGACY_NONCE, &contents, &mac, Digest::Sha512),
-            Err(IntegrityFailure)
-        );
+        assert_eq!(open_ctr(&other_key, &LEGACY_NONCE, &contents, &mac, Digest::Sha256), Err(IntegrityFailure));
+        assert_eq!(open_ctr(&data_key(), &LEGACY_NONCE, &contents, &mac, Digest::Sha512), Err(IntegrityFailure));
     }
 
     #[test]

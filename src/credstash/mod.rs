@@ -2,5 +2,7 @@
 //! every record credstash writes read back. See `record` (the item format),
 //! `crypto` (the cipher) and `store` (DynamoDB and KMS).
 
+pub mod cache;
 pub mod crypto;
 pub mod record;
+pub mod store;

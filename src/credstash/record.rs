@@ -66,19 +66,14 @@ impl Record {
         let digest = match text(item, "digest")? {
             None => Digest::Sha256,
             Some(name) => Digest::parse(name).ok_or_else(|| {
-                Malformed(format!(
-                    "unsupported HMAC digest {name:?} (supported: {})",
-                    Digest::NAMES.join(", ")
-                ))
+                Malformed(format!("unsupported HMAC digest {name:?} (supported: {})", Digest::NAMES.join(", ")))
             })?,
         };
         let hmac_hex = match item.get("hmac") {
             Some(AttributeValue::S(s)) => s.as_bytes(),
             Some(AttributeValue::B(b)) => b.as_ref(),
             Some(_) => {
-                return Err(Malformed(
-                    "attribute 'hmac' is neither a string nor binary".into(),
-                ));
+                return Err(Malformed("attribute 'hmac' is neither a string nor binary".into()));
             }
             None => return Err(Malformed("attribute 'hmac' is missing".into())),
         };
@@ -101,23 +96,11 @@ impl Record {
         let mut item = Item::new();
         item.insert("name".into(), AttributeValue::S(self.name.clone()));
         item.insert("version".into(), AttributeValue::S(self.version.clone()));
-        item.insert(
-            "key".into(),
-            AttributeValue::S(b64.encode(&self.wrapped_key)),
-        );
-        item.insert(
-            "contents".into(),
-            AttributeValue::S(b64.encode(&self.contents)),
-        );
+        item.insert("key".into(), AttributeValue::S(b64.encode(&self.wrapped_key)));
+        item.insert("contents".into(), AttributeValue::S(b64.encode(&self.contents)));
         // The hex *characters* as bytes, as Python 3's codecs.encode(.., "hex") gives.
-        item.insert(
-            "hmac".into(),
-            AttributeValue::B(Blob::new(hex::encode(&self.hmac).into_bytes())),
-        );
-        item.insert(
-            "digest".into(),
-            AttributeValue::S(self.digest.name().into()),
-        );
+        item.insert("hmac".into(), AttributeValue::B(Blob::new(hex::encode(&self.hmac).into_bytes())));
+        item.insert("digest".into(), AttributeValue::S(self.digest.name().into()));
         if let Some(comment) = self.comment.as_ref().filter(|c| !c.is_empty()) {
             item.insert("comment".into(), AttributeValue::S(comment.clone()));
         }
@@ -187,10 +170,7 @@ mod tests {
         assert_eq!(item["hmac"], AttributeValue::B(Blob::new(b"abcd".to_vec())));
         assert_eq!(item["digest"], s("SHA256"));
         assert_eq!(item["version"], s("0000000000000000001"));
-        assert!(
-            !item.contains_key("comment"),
-            "an empty comment is not written"
-        );
+        assert!(!item.contains_key("comment"), "an empty comment is not written");
         let mut with_comment = sample();
         with_comment.comment = Some("rotated".into());
         assert_eq!(with_comment.to_item()["comment"], s("rotated"));
@@ -211,10 +191,7 @@ mod tests {
         item.insert("contents".into(), s("gz\ngV\n")); // wrapped base64
         item.insert("created_at".into(), AttributeValue::N("1700000000".into()));
         let record = Record::from_item(&item).unwrap();
-        assert_eq!(
-            (record.hmac, record.digest),
-            (vec![0xab, 0xcd], Digest::Sha256)
-        );
+        assert_eq!((record.hmac, record.digest), (vec![0xab, 0xcd], Digest::Sha256));
         assert_eq!(record.contents, vec![0x83, 0x38, 0x15]);
     }
 
@@ -224,17 +201,9 @@ mod tests {
             ("hmac", None, "'hmac' is missing"),
             ("hmac", Some(s("abc")), "'hmac' is not valid hex"),
             ("hmac", Some(s("zz")), "'hmac' is not valid hex"),
-            (
-                "contents",
-                Some(s("gzgV3C/")),
-                "'contents' is not valid base64",
-            ),
+            ("contents", Some(s("gzgV3C/")), "'contents' is not valid base64"),
             ("key", None, "'key' is missing"),
-            (
-                "digest",
-                Some(s("WHIRLPOOL")),
-                "unsupported HMAC digest \"WHIRLPOOL\"",
-            ),
+            ("digest", Some(s("WHIRLPOOL")), "unsupported HMAC digest \"WHIRLPOOL\""),
             ("algorithm", Some(s("rot13")), "\"rot13\""),
         ];
         for (attr, value, expected) in cases {

@@ -19,9 +19,7 @@ where
     F: Future<Output = crate::Result<T>>,
     T: Send,
 {
-    let outcome = py.detach(|| {
-        runtime::block_on_interruptible(work, || Python::attach(|py| py.check_signals()))
-    });
+    let outcome = py.detach(|| runtime::block_on_interruptible(work, || Python::attach(|py| py.check_signals())));
     match outcome {
         Ok(result) => result.map_err(PyErr::from),
         Err(signal) => Err(signal),

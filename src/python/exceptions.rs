@@ -35,26 +35,18 @@ fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
     match err {
         Error::Config(_) => ConfigError::new_err(text),
         Error::AccessDenied(d) => access_denied(py, text, &d),
-        Error::SecretNotFound { name, .. } => with_attrs(
-            py,
-            SecretNotFound::new_err(text),
-            &[("name", name.into_bound_py_any(py))],
-        ),
-        Error::SecretIntegrity { name, .. } => with_attrs(
-            py,
-            SecretIntegrityError::new_err(text),
-            &[("name", name.into_bound_py_any(py))],
-        ),
-        Error::Kms { aws_code, .. } => with_attrs(
-            py,
-            KmsError::new_err(text),
-            &[("aws_code", aws_code.into_bound_py_any(py))],
-        ),
-        Error::Aws { aws_code, .. } => with_attrs(
-            py,
-            OperationalError::new_err(text),
-            &[("aws_code", aws_code.into_bound_py_any(py))],
-        ),
+        Error::SecretNotFound { name, .. } => {
+            with_attrs(py, SecretNotFound::new_err(text), &[("name", name.into_bound_py_any(py))])
+        }
+        Error::SecretIntegrity { name, .. } => {
+            with_attrs(py, SecretIntegrityError::new_err(text), &[("name", name.into_bound_py_any(py))])
+        }
+        Error::Kms { aws_code, .. } => {
+            with_attrs(py, KmsError::new_err(text), &[("aws_code", aws_code.into_bound_py_any(py))])
+        }
+        Error::Aws { aws_code, .. } => {
+            with_attrs(py, OperationalError::new_err(text), &[("aws_code", aws_code.into_bound_py_any(py))])
+        }
         Error::Database(db) => database(py, text, &db),
         Error::QueryTimeout { limit, elapsed, .. } => with_attrs(
             py,
@@ -81,9 +73,7 @@ fn database(py: Python<'_>, text: String, db: &DbError) -> PyErr {
         "0A" => NotSupportedError::new_err(text),
         "08" | "53" | "54" | "55" | "57" | "58" | "HV" | "F0" => OperationalError::new_err(text),
         "XX" => InternalError::new_err(text),
-        "42" | "2B" | "2D" | "2F" | "34" | "3D" | "3F" | "44" | "26" | "25" | "40" => {
-            ProgrammingError::new_err(text)
-        }
+        "42" | "2B" | "2D" | "2F" | "34" | "3D" | "3F" | "44" | "26" | "25" | "40" => ProgrammingError::new_err(text),
         _ => DatabaseError::new_err(text),
     };
     with_attrs(

@@ -1,16 +1,17 @@
 //! Module-level functions of `middleware._core`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 
 /// Runs the `middleware` command line with `argv` (as `sys.argv`) and returns
 /// its exit code. The GIL is released: the CLI never calls back into Python.
 #[pyfunction]
-#[allow(clippy::needless_pass_by_value)] // pyo3 extracts arguments as owned values
 pub fn run_cli(py: Python<'_>, argv: Vec<String>) -> i32 {
     let packaged = packaged_config(py);
-    py.detach(|| crate::cli::run(&argv, packaged))
+    let interrupted = || Python::attach(|py| py.check_signals().is_err());
+    py.detach(|| crate::cli::run(&argv, packaged, &interrupted))
 }
 
 /// The `middleware.toml` shipped inside the installed package (what a
@@ -19,4 +20,10 @@ pub fn packaged_config(py: Python<'_>) -> Option<PathBuf> {
     let module = py.import("middleware").ok()?;
     let init: PathBuf = module.getattr("__file__").ok()?.extract().ok()?;
     Some(init.parent()?.join("middleware.toml"))
+}
+
+/// The resolved configuration (cached while the files are unchanged).
+pub fn load_config(py: Python<'_>) -> PyResult<Arc<crate::config::Config>> {
+    let sources = crate::config::Sources::standard(packaged_config(py));
+    Ok(crate::config::Config::load_cached(&sources)?)
 }

@@ -2,9 +2,13 @@
 //! thin adapter over the core; the public API and its docs live in the
 //! `middleware` package and `_core.pyi`.
 
+// pyo3 hands functions owned arguments; borrowing them buys nothing.
+#![allow(clippy::needless_pass_by_value)]
+
 mod blocking;
 mod exceptions;
 mod functions;
+mod secrets;
 
 use pyo3::prelude::*;
 
@@ -13,5 +17,14 @@ use pyo3::prelude::*;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", crate::VERSION)?;
     m.add_function(wrap_pyfunction!(functions::run_cli, m)?)?;
+    m.add_class::<secrets::SecretInfo>()?;
+    m.add_function(wrap_pyfunction!(secrets::get_secret, m)?)?;
+    m.add_function(wrap_pyfunction!(secrets::get_secret_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(secrets::put_secret, m)?)?;
+    m.add_function(wrap_pyfunction!(secrets::list_secrets, m)?)?;
+    m.add_function(wrap_pyfunction!(secrets::get_all_secrets, m)?)?;
+    m.add_function(wrap_pyfunction!(secrets::delete_secret, m)?)?;
+    m.add_function(wrap_pyfunction!(secrets::create_table, m)?)?;
+    m.add_function(wrap_pyfunction!(secrets::clear_cache, m)?)?;
     Ok(())
 }

@@ -1,0 +1,569 @@
+//! The credstash operations over DynamoDB and KMS, sending what credstash
+//! 1.17.1 sends (CREDSTASH.md, "Operations"), with errors a person can act on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType, Tag,
+};
+use futures_util::{StreamExt, TryStreamExt};
+use zeroize::Zeroizing;
+
+use super::crypto::{self, Digest, LEGACY_NONCE};
+use super::record::{self, Item, Record};
+use crate::aws::{self, Failure};
+use crate::error::AccessDenied;
+use crate::{Error, Result};
+
+/// A KMS encryption context: sent on seal and open, stored nowhere.
+pub type Context = BTreeMap<String, String>;
+
+/// Where the store is and who talks to it.
+#[derive(Debug, Clone, Default)]
+pub struct Location {
+    pub table: String,
+    /// The table's region; None follows the AWS chain (then us-east-1, as credstash).
+    pub region: Option<String>,
+    /// KMS's region when it differs from the table's (credstash --kms-region).
+    pub kms_region: Option<String>,
+    pub target: aws::Target,
+    /// Whom to ask for access, for denial messages.
+    pub contact: Option<String>,
+}
+
+/// A name, version and comment, as `list` reports them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SecretInfo {
+    pub name: String,
+    pub version: String,
+    pub comment: Option<String>,
+}
+
+/// What `put` stores.
+#[derive(Debug)]
+pub struct Put<'a> {
+    pub name: &'a str,
+    pub value: &'a [u8],
+    /// None: "1" (credstash's CLI default), or the next version with `autoversion`.
+    pub version: Option<&'a str>,
+    pub autoversion: bool,
+    pub context: &'a Context,
+    pub digest: Digest,
+    pub kms_key: &'a str,
+    pub comment: Option<&'a str>,
+}
+
+/// A connected store.
+pub struct Store {
+    loc: Location,
+    region: String,
+    ddb: aws_sdk_dynamodb::Client,
+    kms: aws_sdk_kms::Client,
+    /// The access key id of the caller's credentials (cache partitioning).
+    pub caller_key: String,
+}
+
+const PARALLEL_GETS: usize = 16;
+
+/// Connected stores, reused while the location and the AWS setup are the
+/// same: building SDK clients costs more than a cached secret lookup.
+static STORES: Mutex<Vec<(u64, Arc<Store>)>> = Mutex::new(Vec::new());
+
+impl Store {
+    /// A connected store for `loc`, shared with earlier callers when possible.
+    pub async fn shared(loc: &Location) -> Result<Arc<Store>> {
+        let mut h = DefaultHasher::new();
+        (&loc.table, &loc.region, &loc.kms_region, &loc.contact).hash(&mut h);
+        aws::cache_key(&aws::Target { region: loc.region.clone(), ..loc.target.clone() }).hash(&mut h);
+        aws::cache_key(&aws::Target { region: loc.kms_region.clone(), ..loc.target.clone() }).hash(&mut h);
+        let key = h.finish();
+        let stores = || STORES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, store)) = stores().iter().find(|(k, _)| *k == key) {
+            return Ok(store.clone());
+        }
+        let store = Arc::new(Store::connect(loc).await?);
+        let mut all = stores();
+        if all.len() >= 16 {
+            all.remove(0);
+        }
+        all.push((key, store.clone()));
+        Ok(store)
+    }
+
+    pub async fn connect(loc: &Location) -> Result<Store> {
+        let table_target = aws::Target { region: loc.region.clone(), ..loc.target.clone() };
+        let config = aws::sdk_config(&table_target).await;
+        let region = config.region().map_or_else(|| aws::FALLBACK_REGION.to_string(), ToString::to_string);
+        let credentials = aws::credentials(&table_target).await.map_err(|e| no_credentials(&e))?;
+        let kms_config = match &loc.kms_region {
+            Some(kms_region) if Some(kms_region) != loc.region.as_ref() => {
+                aws::sdk_config(&aws::Target { region: Some(kms_region.clone()), ..loc.target.clone() }).await
+            }
+            _ => config.clone(),
+        };
+        Ok(Store {
+            loc: loc.clone(),
+            region,
+            ddb: aws_sdk_dynamodb::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&kms_config),
+            caller_key: credentials.access_key_id().to_string(),
+        })
+    }
+
+    pub fn table(&self) -> &str {
+        &self.loc.table
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The latest record of `name` (consistent read), or a given version.
+    pub async fn fetch(&self, name: &str, version: Option<&str>) -> Result<Record> {
+        let item = match version {
+            None => self.latest_item(name, None).await?,
+            Some(v) => {
+                let padded = record::lookup_version(v);
+                let out = self
+                    .ddb
+                    .get_item()
+                    .table_name(&self.loc.table)
+                    .key("name", AttributeValue::S(name.into()))
+                    .key("version", AttributeValue::S(padded))
+                    .send()
+                    .await
+                    .map_err(|e| self.fail("dynamodb:GetItem", Some(name), &aws::failure(&e)))?;
+                out.item
+            }
+        };
+        let item = item.ok_or_else(|| self.not_found(name, version))?;
+        Record::from_item(&item).map_err(|record::Malformed(why)| Error::SecretIntegrity {
+            name: name.into(),
+            message: format!("the stored record of secret {name:?} in table {:?} is damaged: {why}", self.loc.table),
+        })
+    }
+
+    async fn latest_item(&self, name: &str, projection: Option<&str>) -> Result<Option<Item>> {
+        let out = self
+            .ddb
+            .query()
+            .table_name(&self.loc.table)
+            .key_condition_expression("#n = :n")
+            .expression_attribute_names("#n", "name")
+            .expression_attribute_values(":n", AttributeValue::S(name.into()))
+            .limit(1)
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .set_projection_expression(projection.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| self.fail("dynamodb:Query", Some(name), &aws::failure(&e)))?;
+        Ok(out.items.and_then(|items| items.into_iter().next()))
+    }
+
+    /// Fetches and decrypts one secret.
+    pub async fn get(&self, name: &str, version: Option<&str>, context: &Context) -> Result<Zeroizing<Vec<u8>>> {
+        let record = self.fetch(name, version).await?;
+        self.open(&record, context).await
+    }
+
+    /// Decrypts a fetched record: KMS unwraps the data key, the HMAC is
+    /// checked, then the contents are decrypted.
+    pub async fn open(&self, record: &Record, context: &Context) -> Result<Zeroizing<Vec<u8>>> {
+        let out = self
+            .kms
+            .decrypt()
+            .ciphertext_blob(Blob::new(record.wrapped_key.clone()))
+            .set_encryption_context(Some(to_map(context)))
+            .send()
+            .await
+            .map_err(|e| self.kms_fail("kms:Decrypt", &record.name, context, &aws::failure(&e)))?;
+        let data_key = Zeroizing::new(out.plaintext.map(Blob::into_inner).unwrap_or_default());
+        if data_key.len() != crypto::DATA_KEY_BYTES {
+            return Err(self.integrity(&record.name, "KMS returned a data key of the wrong size"));
+        }
+        crypto::open_ctr(&data_key, &LEGACY_NONCE, &record.contents, &record.hmac, record.digest).map_err(|_| {
+            self.integrity(&record.name, "its HMAC does not match its contents (the record was altered or damaged)")
+        })
+    }
+
+    /// Every name, version and comment in the table (paginated scan).
+    pub async fn list(&self) -> Result<Vec<SecretInfo>> {
+        let mut infos = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .ddb
+                .scan()
+                .table_name(&self.loc.table)
+                .projection_expression("#N, version, #C")
+                .expression_attribute_names("#N", "name")
+                .expression_attribute_names("#C", "comment")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.fail("dynamodb:Scan", None, &aws::failure(&e)))?;
+            for item in out.items.unwrap_or_default() {
+                let text = |k: &str| match item.get(k) {
+                    Some(AttributeValue::S(s)) => Some(s.clone()),
+                    _ => None,
+                };
+                if let (Some(name), Some(version)) = (text("name"), text("version")) {
+                    infos.push(SecretInfo { name, version, comment: text("comment") });
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        infos.sort();
+        Ok(infos)
+    }
+
+    /// The distinct names in the table, sorted.
+    pub async fn names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self.list().await?.into_iter().map(|i| i.name).collect();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Decrypts the latest (or given) version of each of `names`, a bounded
+    /// number at a time. One failure fails the whole call, promptly.
+    pub async fn get_many(
+        &self,
+        names: Vec<String>,
+        version: Option<&str>,
+        context: &Context,
+    ) -> Result<BTreeMap<String, Zeroizing<Vec<u8>>>> {
+        futures_util::stream::iter(names)
+            .map(|name| async move {
+                let value = self.get(&name, version, context).await?;
+                Ok::<_, Error>((name, value))
+            })
+            .buffer_unordered(PARALLEL_GETS)
+            .try_collect()
+            .await
+    }
+
+    /// Seals and stores a new version; never overwrites one. Returns the
+    /// stored (padded) version.
+    pub async fn put(&self, put: &Put<'_>) -> Result<String> {
+        let version = match (put.autoversion, put.version) {
+            (true, Some(_)) => {
+                return Err(Error::Programming("give either a version or autoversion, not both".into()));
+            }
+            (true, None) => self.next_version(put.name).await?,
+            (false, v) => record::pad_version(v.unwrap_or("1")),
+        };
+        let out = self
+            .kms
+            .generate_data_key()
+            .key_id(put.kms_key)
+            .number_of_bytes(i32::try_from(crypto::DATA_KEY_BYTES).expect("64 fits"))
+            .set_encryption_context(Some(to_map(put.context)))
+            .send()
+            .await
+            .map_err(|e| self.kms_fail_put(put, &aws::failure(&e)))?;
+        let data_key = Zeroizing::new(out.plaintext.map(Blob::into_inner).unwrap_or_default());
+        let wrapped_key = out.ciphertext_blob.map(Blob::into_inner).unwrap_or_default();
+        if data_key.len() != crypto::DATA_KEY_BYTES || wrapped_key.is_empty() {
+            return Err(Error::Kms { message: "KMS returned an unusable data key".into(), aws_code: None });
+        }
+        let (contents, hmac) = crypto::seal_ctr(&data_key, &LEGACY_NONCE, put.value, put.digest);
+        let record = Record {
+            name: put.name.into(),
+            version: version.clone(),
+            comment: put.comment.map(str::to_string),
+            wrapped_key,
+            contents,
+            hmac,
+            digest: put.digest,
+        };
+        let result = self
+            .ddb
+            .put_item()
+            .table_name(&self.loc.table)
+            .set_item(Some(record.to_item()))
+            .condition_expression("attribute_not_exists(#n)")
+            .expression_attribute_names("#n", "name")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(version),
+            Err(e) => {
+                let f = aws::failure(&e);
+                if f.code.as_deref() == Some("ConditionalCheckFailedException") {
+                    Err(Error::Programming(format!(
+                        "secret {:?} version {} already exists in table {:?}: secrets are never overwritten. \
+                         Store a new version with -a/autoversion=True or an explicit higher version.",
+                        put.name,
+                        version.trim_start_matches('0'),
+                        self.loc.table
+                    )))
+                } else {
+                    Err(self.fail("dynamodb:PutItem", Some(put.name), &f))
+                }
+            }
+        }
+    }
+
+    /// credstash's autoversion: latest numeric version + 1; the first is 1.
+    async fn next_version(&self, name: &str) -> Result<String> {
+        let latest = self.latest_item(name, Some("version")).await?;
+        let current = match latest.as_ref().and_then(|i| i.get("version")) {
+            None => 0,
+            Some(AttributeValue::S(v)) => v.parse::<u64>().map_err(|_| {
+                Error::Programming(format!(
+                    "cannot autoversion secret {name:?}: its latest version {v:?} is not a number; give a version"
+                ))
+            })?,
+            Some(_) => return Err(self.integrity(name, "its version attribute is not a string")),
+        };
+        Ok(record::pad_version(&(current + 1).to_string()))
+    }
+
+    /// Deletes every version of `name`; returns the versions deleted.
+    pub async fn delete(&self, name: &str) -> Result<Vec<String>> {
+        let mut versions = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .ddb
+                .query()
+                .table_name(&self.loc.table)
+                .key_condition_expression("#n = :n")
+                .expression_attribute_names("#n", "name")
+                .expression_attribute_values(":n", AttributeValue::S(name.into()))
+                .projection_expression("#n, version")
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.fail("dynamodb:Query", Some(name), &aws::failure(&e)))?;
+            for item in out.items.unwrap_or_default() {
+                let Some(AttributeValue::S(version)) = item.get("version").cloned() else {
+                    continue;
+                };
+                self.ddb
+                    .delete_item()
+                    .table_name(&self.loc.table)
+                    .key("name", AttributeValue::S(name.into()))
+                    .key("version", AttributeValue::S(version.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| self.fail("dynamodb:DeleteItem", Some(name), &aws::failure(&e)))?;
+                versions.push(version);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        if versions.is_empty() {
+            return Err(self.not_found(name, None));
+        }
+        Ok(versions)
+    }
+
+    /// Creates the table as `credstash setup` does; false if it already existed.
+    pub async fn setup(&self) -> Result<bool> {
+        let table = &self.loc.table;
+        match self.ddb.describe_table().table_name(table).send().await {
+            Ok(_) => return Ok(false),
+            Err(e) => {
+                let f = aws::failure(&e);
+                if f.code.as_deref() != Some("ResourceNotFoundException") {
+                    return Err(self.fail("dynamodb:DescribeTable", None, &f));
+                }
+            }
+        }
+        let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let attr = |name: &str| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
+        };
+        let built = |e: aws_sdk_dynamodb::error::BuildError| Error::Aws { message: e.to_string(), aws_code: None };
+        let created = self
+            .ddb
+            .create_table()
+            .table_name(table)
+            .key_schema(key("name", KeyType::Hash).map_err(built)?)
+            .key_schema(key("version", KeyType::Range).map_err(built)?)
+            .attribute_definitions(attr("name").map_err(built)?)
+            .attribute_definitions(attr("version").map_err(built)?)
+            .provisioned_throughput(
+                ProvisionedThroughput::builder()
+                    .read_capacity_units(1)
+                    .write_capacity_units(1)
+                    .build()
+                    .map_err(built)?,
+            )
+            .send()
+            .await
+            .map_err(|e| self.fail("dynamodb:CreateTable", None, &aws::failure(&e)))?;
+        self.ddb.wait_until_table_exists().table_name(table).wait(Duration::from_secs(300)).await.map_err(|e| {
+            Error::Aws { message: format!("table {table:?} was created but did not become ready: {e}"), aws_code: None }
+        })?;
+        if let Some(arn) = created.table_description.and_then(|d| d.table_arn) {
+            self.ddb
+                .tag_resource()
+                .resource_arn(arn)
+                .tags(Tag::builder().key("Name").value("credstash").build().map_err(built)?)
+                .send()
+                .await
+                .map_err(|e| self.fail("dynamodb:TagResource", None, &aws::failure(&e)))?;
+        }
+        Ok(true)
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    fn not_found(&self, name: &str, version: Option<&str>) -> Error {
+        let which = match version {
+            Some(v) => format!("secret {name:?} version {v}"),
+            None => format!("secret {name:?}"),
+        };
+        Error::SecretNotFound {
+            name: name.into(),
+            message: format!(
+                "{which} was not found in credstash table {:?} (region {}). \
+                 Check the name with `middleware secrets list`, or the table and region in your config.",
+                self.loc.table, self.region
+            ),
+        }
+    }
+
+    fn integrity(&self, name: &str, why: &str) -> Error {
+        Error::SecretIntegrity {
+            name: name.into(),
+            message: format!("secret {name:?} in table {:?} failed its integrity check: {why}", self.loc.table),
+        }
+    }
+
+    /// Maps an AWS failure of a DynamoDB (or any) call.
+    fn fail(&self, action: &str, name: Option<&str>, f: &Failure) -> Error {
+        let table = &self.loc.table;
+        if f.is_bad_credentials() {
+            return Error::Aws {
+                message: format!(
+                    "AWS rejected your credentials ({}): {}. Check AWS_PROFILE / your access keys, \
+                     or log in again (e.g. `aws sso login`).",
+                    f.code.as_deref().unwrap_or("invalid"),
+                    f.message
+                ),
+                aws_code: f.code.clone(),
+            };
+        }
+        if f.is_access_denied() {
+            let what = match name {
+                Some(n) => format!("secret {n:?} in credstash table {table:?}"),
+                None => format!("credstash table {table:?}"),
+            };
+            return self.denied(action, &what, f);
+        }
+        if f.code.as_deref() == Some("ResourceNotFoundException") {
+            return Error::Aws {
+                message: format!(
+                    "the credstash table {table:?} does not exist in region {}. Create it with \
+                     `middleware secrets setup` (or `credstash setup`), or fix [credstash] table/region in your config.",
+                    self.region
+                ),
+                aws_code: f.code.clone(),
+            };
+        }
+        if f.status.is_none() {
+            return Error::Aws {
+                message: format!(
+                    "cannot reach AWS for {action} in region {} ({}). Check the region name, your network \
+                     and AWS_ENDPOINT_URL.",
+                    self.region, f.message
+                ),
+                aws_code: None,
+            };
+        }
+        Error::Aws { message: format!("{action} on table {table:?} failed: {}", f.message), aws_code: f.code.clone() }
+    }
+
+    fn denied(&self, action: &str, what: &str, f: &Failure) -> Error {
+        let parsed = aws::parse_denial(&f.message);
+        let who = parsed.arn.clone().unwrap_or_else(|| "your AWS identity".into());
+        let action = parsed.action.clone().unwrap_or_else(|| action.to_string());
+        let on = parsed.resource.as_ref().map(|r| format!(" on {r}")).unwrap_or_default();
+        let ask = self
+            .loc
+            .contact
+            .as_ref()
+            .map_or_else(|| "Ask your AWS administrator for access.".to_string(), |c| format!("Ask {c} for access."));
+        Error::AccessDenied(Box::new(AccessDenied {
+            message: format!(
+                "access denied: AWS refused {action}{on} for {who} ({}), so {what} cannot be used. {ask}",
+                f.code.as_deref().unwrap_or("HTTP 403")
+            ),
+            arn: parsed.arn,
+            aws_code: f.code.clone().or_else(|| Some("AccessDenied".into())),
+            action: Some(action),
+            contact: self.loc.contact.clone(),
+            ..AccessDenied::default()
+        }))
+    }
+
+    fn kms_fail(&self, action: &str, name: &str, context: &Context, f: &Failure) -> Error {
+        match f.code.as_deref() {
+            Some("InvalidCiphertextException") => {
+                let sent = if context.is_empty() {
+                    "no encryption context was sent".to_string()
+                } else {
+                    format!("the context sent had keys: {}", context.keys().cloned().collect::<Vec<_>>().join(", "))
+                };
+                Error::Kms {
+                    message: format!(
+                        "KMS could not decrypt secret {name:?}: the encryption context did not match the one it was \
+                         stored with ({sent}). Pass the same context it was stored with."
+                    ),
+                    aws_code: f.code.clone(),
+                }
+            }
+            _ if f.is_access_denied() && !f.is_bad_credentials() => {
+                self.denied(action, &format!("secret {name:?} in credstash table {:?}", self.loc.table), f)
+            }
+            _ if f.status.is_some() && !f.is_bad_credentials() => Error::Kms {
+                message: format!("KMS {action} failed for secret {name:?}: {}", f.message),
+                aws_code: f.code.clone(),
+            },
+            _ => self.fail(action, Some(name), f),
+        }
+    }
+
+    fn kms_fail_put(&self, put: &Put<'_>, f: &Failure) -> Error {
+        match f.code.as_deref() {
+            Some("NotFoundException") => Error::Kms {
+                message: format!(
+                    "KMS key {:?} was not found in region {}: create it (and the alias) or set [credstash] kms_key.",
+                    put.kms_key,
+                    self.loc.kms_region.as_deref().unwrap_or(&self.region)
+                ),
+                aws_code: f.code.clone(),
+            },
+            _ => self.kms_fail("kms:GenerateDataKey", put.name, put.context, f),
+        }
+    }
+}
+
+fn to_map(context: &Context) -> HashMap<String, String> {
+    context.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn no_credentials(detail: &str) -> Error {
+    Error::Aws {
+        message: format!(
+            "no AWS credentials found ({detail}). Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY, or log in (e.g. `aws sso login`)."
+        ),
+        aws_code: None,
+    }
+}

@@ -1,0 +1,187 @@
+//! The secrets service shared by the Python API and the CLI: configuration
+//! and per-call overrides -> a credstash [`Store`], through the cache.
+
+use std::collections::BTreeMap;
+
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+use crate::credstash::cache::{self, Secret};
+use crate::credstash::crypto::Digest;
+use crate::credstash::store::{Context, Location, Put, SecretInfo, Store};
+use crate::{Error, Result, aws};
+
+/// Per-call choices that override `[credstash]` (keyword arguments, CLI flags).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub table: Option<String>,
+    pub region: Option<String>,
+    pub kms_region: Option<String>,
+    pub profile: Option<String>,
+    /// A role to assume first (credstash's `-n/--arn`).
+    pub assume_role: Option<String>,
+}
+
+impl Scope {
+    pub fn location(&self, config: &Config) -> Location {
+        let c = &config.credstash;
+        Location {
+            table: self.table.clone().unwrap_or_else(|| c.table.clone()),
+            region: self.region.clone().or_else(|| c.region.clone()),
+            kms_region: self.kms_region.clone().or_else(|| c.kms_region.clone()),
+            target: aws::Target {
+                profile: self.profile.clone(),
+                assume_role: self.assume_role.clone(),
+                ..aws::Target::default()
+            },
+            contact: config.access.contact.clone(),
+        }
+    }
+}
+
+/// One secret's plaintext, from the cache when fresh.
+pub async fn get(
+    config: &Config,
+    scope: &Scope,
+    name: &str,
+    version: Option<&str>,
+    context: &Context,
+) -> Result<Secret> {
+    let store = Store::shared(&scope.location(config)).await?;
+    let key = cache::Key::new(store.table(), store.region(), name, version, context, &store.caller_key);
+    cache::get_or_fetch(key, config.credstash.cache_ttl, || store.get(name, version, context)).await
+}
+
+/// Decodes a secret as text, refusing binary data with a useful message.
+pub fn text(name: &str, secret: &[u8]) -> Result<String> {
+    String::from_utf8(secret.to_vec()).map_err(|e| {
+        Error::Data(format!(
+            "secret {name:?} is not UTF-8 text (byte {} of {} is invalid): read it with get_secret_bytes()",
+            e.utf8_error().valid_up_to(),
+            secret.len()
+        ))
+    })
+}
+
+/// Every secret's latest (or given) version; fails as a whole if one fails.
+pub async fn get_all(
+    config: &Config,
+    scope: &Scope,
+    version: Option<&str>,
+    context: &Context,
+    pattern: Option<&str>,
+) -> Result<BTreeMap<String, Zeroizing<Vec<u8>>>> {
+    let store = Store::shared(&scope.location(config)).await?;
+    let names = store.names().await?.into_iter().filter(|n| pattern.is_none_or(|p| glob_match(p, n))).collect();
+    store.get_many(names, version, context).await
+}
+
+pub async fn list(config: &Config, scope: &Scope) -> Result<Vec<SecretInfo>> {
+    Store::shared(&scope.location(config)).await?.list().await
+}
+
+/// What a put stores, with the config's defaults for what the caller left out.
+#[derive(Debug, Default)]
+pub struct PutRequest {
+    pub name: String,
+    pub value: Zeroizing<Vec<u8>>,
+    pub version: Option<String>,
+    pub autoversion: bool,
+    pub context: Context,
+    pub digest: Option<String>,
+    pub kms_key: Option<String>,
+    pub comment: Option<String>,
+    pub algorithm: Option<String>,
+}
+
+/// Stores a new version; returns the stored (padded) version.
+pub async fn put(config: &Config, scope: &Scope, req: &PutRequest) -> Result<String> {
+    let digest = match req.digest.as_deref() {
+        None => Digest::Sha256,
+        Some(d) => Digest::parse(d).ok_or_else(|| {
+            Error::Programming(format!("unsupported digest {d:?}: use one of {}", Digest::NAMES.join(", ")))
+        })?,
+    };
+    match req.algorithm.as_deref() {
+        None | Some("aes-ctr-legacy") => {}
+        Some(other) => {
+            return Err(Error::NotSupported(format!(
+                "algorithm {other:?} is not supported for writing; use \"aes-ctr-legacy\" (credstash's format)"
+            )));
+        }
+    }
+    if req.name.is_empty() {
+        return Err(Error::Programming("a secret name must not be empty".into()));
+    }
+    let store = Store::shared(&scope.location(config)).await?;
+    let version = store
+        .put(&Put {
+            name: &req.name,
+            value: &req.value,
+            version: req.version.as_deref(),
+            autoversion: req.autoversion,
+            context: &req.context,
+            digest,
+            kms_key: req.kms_key.as_deref().unwrap_or(&config.credstash.kms_key),
+            comment: req.comment.as_deref(),
+        })
+        .await?;
+    cache::clear(); // a "latest" entry may now be stale
+    Ok(version)
+}
+
+/// Deletes every version; returns the versions deleted.
+pub async fn delete(config: &Config, scope: &Scope, name: &str) -> Result<Vec<String>> {
+    let versions = Store::shared(&scope.location(config)).await?.delete(name).await?;
+    cache::clear();
+    Ok(versions)
+}
+
+/// Creates the table; false when it already existed.
+pub async fn setup(config: &Config, scope: &Scope) -> Result<bool> {
+    Store::shared(&scope.location(config)).await?.setup().await
+}
+
+/// credstash's wildcard: `*` matches any run of characters, the rest literally.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || !name[first.len()..].ends_with(last) || name.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_like_credstash() {
+        assert!(glob_match("db.*", "db.password"));
+        assert!(glob_match("*.password", "analytics.read_only.password"));
+        assert!(glob_match("a*b*c", "aXbYc"));
+        assert!(glob_match("*", ""));
+        assert!(!glob_match("a*b*c", "aXcYb"));
+        assert!(!glob_match("ab*ba", "aba"));
+        assert!(!glob_match("db.*", "xdb.password"));
+        assert!(glob_match("exact", "exact") && !glob_match("exact", "exactly"));
+    }
+
+    #[test]
+    fn binary_secrets_are_refused_as_text_with_a_pointer() {
+        let message = text("blob", &[0x66, 0xff]).unwrap_err().to_string();
+        assert!(message.contains("get_secret_bytes") && message.contains("blob"), "{message}");
+        assert_eq!(text("t", "héllo".as_bytes()).unwrap(), "héllo");
+    }
+}
