@@ -36,9 +36,7 @@ def test_each_seeded_user_has_its_own_sts_identity(local_stack: Stack, user: str
 
 def test_iam_is_enforced_for_a_user_without_permissions(local_stack: Stack) -> None:
     with pytest.raises(ClientError) as denied:
-        session(local_stack, "carol").client("dynamodb").describe_table(
-            TableName="credential-store"
-        )
+        session(local_stack, "carol").client("dynamodb").describe_table(TableName="credential-store")
     assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
@@ -73,8 +71,7 @@ def test_postgres_login_over_verified_tls_with_the_password_credstash_holds(
             sslrootcert=local_stack["ca"],
         ) as conn:
             row = conn.execute(
-                "select ssl, (select count(*) from sales)"
-                " from pg_stat_ssl where pid = pg_backend_pid()"
+                "select ssl, (select count(*) from sales) from pg_stat_ssl where pid = pg_backend_pid()"
             ).fetchone()
             assert row is not None
             ssl, count = row
@@ -82,12 +79,8 @@ def test_postgres_login_over_verified_tls_with_the_password_credstash_holds(
 
 
 def test_postgres_refuses_plaintext_and_wrong_passwords(local_stack: Stack) -> None:
-    common = dict(
-        host="127.0.0.1", port=local_stack["pg_port"], dbname="analytics", user="read_only"
-    )
+    common = dict(host="127.0.0.1", port=local_stack["pg_port"], dbname="analytics", user="read_only")
     with pytest.raises(psycopg.OperationalError, match=r"no pg_hba\.conf entry|SSL off"):
-        psycopg.connect(
-            **common, password=local_stack["db_passwords"]["read_only"], sslmode="disable"
-        )
+        psycopg.connect(**common, password=local_stack["db_passwords"]["read_only"], sslmode="disable")
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(**common, password="wrong", sslmode="require")

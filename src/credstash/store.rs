@@ -523,7 +523,7 @@ impl Store {
                 Error::Kms {
                     message: format!(
                         "KMS could not decrypt secret {name:?}: the encryption context did not match the one it was \
-                         stored with ({sent}). Pass the same context it was stored with."
+                         stored with ({sent}), or its stored data key is damaged. Pass the context it was stored with."
                     ),
                     aws_code: f.code.clone(),
                 }
