@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import io
 import ipaddress
 import json
 import os
@@ -328,7 +329,8 @@ def seed_aws(moto: Moto) -> dict[str, tuple[str, str]]:
     kms = boto3.client("kms")
     key_id = kms.create_key(Description="credstash")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/credstash", TargetKeyId=key_id)
-    credstash.createDdbTable(region=REGION, table=TABLE)
+    with contextlib.redirect_stdout(io.StringIO()):  # credstash narrates table creation
+        credstash.createDdbTable(region=REGION, table=TABLE)
     iam = boto3.client("iam")
     keys = {}
     for user, actions in IAM_USERS.items():

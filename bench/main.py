@@ -1,0 +1,29 @@
+"""Runs the benchmarks against one local stack and prints results as tables."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
+
+import bench_secrets
+
+import stack
+
+
+def main() -> None:
+    wanted = set(sys.argv[1:]) or {"secrets"}
+    with stack.running() as info:
+        for key in list(os.environ):
+            if key.startswith(("AWS_", "MIDDLEWARE_")):
+                del os.environ[key]
+        os.environ.update(info["env"], AWS_PROFILE="admin", HOME=info["dir"])
+        if "secrets" in wanted:
+            bench_secrets.run(info)
+
+
+if __name__ == "__main__":
+    main()
