@@ -10,6 +10,9 @@ pub mod config;
 pub mod credstash;
 pub mod duration;
 pub mod error;
+pub mod glob;
+pub mod identity;
+pub mod policy;
 pub mod runtime;
 pub mod secrets;
 

@@ -72,7 +72,8 @@ pub async fn get_all(
     pattern: Option<&str>,
 ) -> Result<BTreeMap<String, Zeroizing<Vec<u8>>>> {
     let store = Store::shared(&scope.location(config)).await?;
-    let names = store.names().await?.into_iter().filter(|n| pattern.is_none_or(|p| glob_match(p, n))).collect();
+    let names =
+        store.names().await?.into_iter().filter(|n| pattern.is_none_or(|p| crate::glob::matches(p, n))).collect();
     store.get_many(names, version, context).await
 }
 
@@ -142,41 +143,9 @@ pub async fn setup(config: &Config, scope: &Scope) -> Result<bool> {
     Store::shared(&scope.location(config)).await?.setup().await
 }
 
-/// credstash's wildcard: `*` matches any run of characters, the rest literally.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || !name[first.len()..].ends_with(last) || name.len() < first.len() + last.len() {
-        return false;
-    }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    for part in &parts[1..parts.len() - 1] {
-        match rest.find(part) {
-            Some(at) => rest = &rest[at + part.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcards_match_like_credstash() {
-        assert!(glob_match("db.*", "db.password"));
-        assert!(glob_match("*.password", "analytics.read_only.password"));
-        assert!(glob_match("a*b*c", "aXbYc"));
-        assert!(glob_match("*", ""));
-        assert!(!glob_match("a*b*c", "aXcYb"));
-        assert!(!glob_match("ab*ba", "aba"));
-        assert!(!glob_match("db.*", "xdb.password"));
-        assert!(glob_match("exact", "exact") && !glob_match("exact", "exactly"));
-    }
 
     #[test]
     fn binary_secrets_are_refused_as_text_with_a_pointer() {
