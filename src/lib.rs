@@ -5,6 +5,7 @@
 //! `credstash`, `identity`, `policy` -> `config`, `aws`, `error`, `runtime`.
 
 pub mod aws;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod credstash;
@@ -12,6 +13,7 @@ pub mod duration;
 pub mod error;
 pub mod glob;
 pub mod identity;
+pub mod pg;
 pub mod policy;
 pub mod runtime;
 pub mod secrets;

@@ -9,9 +9,14 @@ timeout. Importing this package does no I/O and starts nothing.
 from __future__ import annotations
 
 from middleware._core import (
+    Connection,
+    Cursor,
+    Identity,
     SecretInfo,
     __version__,
+    check_access,
     clear_cache,
+    connect,
     create_table,
     delete_secret,
     get_all_secrets,
@@ -19,6 +24,22 @@ from middleware._core import (
     get_secret_bytes,
     list_secrets,
     put_secret,
+    query_with_timeout,
+    whoami,
+)
+from middleware.dbapi import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
 )
 from middleware.exceptions import (
     AccessDenied,
@@ -38,6 +59,7 @@ from middleware.exceptions import (
     SecretNotFound,
     Warning,
 )
+from middleware.rows import Rows
 
 #: PEP 249 module globals.
 apilevel = "2.0"
@@ -45,11 +67,22 @@ threadsafety = 1
 paramstyle = "pyformat"
 
 __all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
     "AccessDenied",
+    "Binary",
     "ConfigError",
+    "Connection",
+    "Cursor",
     "DataError",
     "DatabaseError",
+    "Date",
+    "DateFromTicks",
     "Error",
+    "Identity",
     "IntegrityError",
     "InterfaceError",
     "InternalError",
@@ -58,13 +91,20 @@ __all__ = [
     "OperationalError",
     "ProgrammingError",
     "QueryTimeout",
+    "Rows",
     "SecretInfo",
     "SecretIntegrityError",
     "SecretNotFound",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
     "Warning",
     "__version__",
     "apilevel",
+    "check_access",
     "clear_cache",
+    "connect",
     "create_table",
     "delete_secret",
     "get_all_secrets",
@@ -73,5 +113,7 @@ __all__ = [
     "list_secrets",
     "paramstyle",
     "put_secret",
+    "query_with_timeout",
     "threadsafety",
+    "whoami",
 ]

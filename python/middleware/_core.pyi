@@ -1,11 +1,24 @@
 """The compiled core of middleware (Rust). Use the ``middleware`` package instead."""
 
-from typing import final
+import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, final
+
+from middleware.rows import Rows
+
+_Params = Sequence[Any] | Mapping[str, Any] | None
+_Timeout = float | datetime.timedelta | None
 
 __all__ = [
+    "Connection",
+    "Cursor",
+    "Identity",
     "SecretInfo",
     "__version__",
+    "check_access",
     "clear_cache",
+    "connect",
     "create_table",
     "delete_secret",
     "get_all_secrets",
@@ -13,7 +26,9 @@ __all__ = [
     "get_secret_bytes",
     "list_secrets",
     "put_secret",
+    "query_with_timeout",
     "run_cli",
+    "whoami",
 ]
 
 __version__: str
@@ -119,3 +134,138 @@ def create_table(table: str | None = None, *, region: str | None = None) -> bool
 
 def clear_cache() -> None:
     """Forget every decrypted secret cached in this process."""
+
+@final
+class Connection:
+    """A PEP 249 connection to one database as one database user.
+
+    ``autocommit`` is off: the first statement opens a transaction; call
+    ``commit()`` or ``rollback()``. As a context manager it commits (or rolls
+    back on an exception) and closes. The PEP 249 exception classes are
+    available as attributes (``conn.Error``, ...).
+    """
+
+    @property
+    def closed(self) -> bool:
+        """True once closed, or when the server connection was lost."""
+    @property
+    def autocommit(self) -> bool:
+        """Whether each statement commits by itself."""
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None: ...
+    @property
+    def database(self) -> str:
+        """The configured database name."""
+    @property
+    def user(self) -> str:
+        """The database user."""
+    def cursor(self) -> Cursor:
+        """A new cursor."""
+    def commit(self) -> None:
+        """Commit the open transaction, if any."""
+    def rollback(self) -> None:
+        """Roll back the open transaction, if any."""
+    def close(self) -> None:
+        """Close the connection (an open transaction is rolled back)."""
+    def query_with_timeout(self, sql: str, params: _Params = None, timeout: _Timeout = None) -> Rows:
+        """Run ``sql`` bounded by ``timeout`` (seconds or timedelta; default: the
+        connection's, else the database's ``default_timeout``).
+
+        On expiry the query is cancelled on the server and QueryTimeout is
+        raised; the connection stays usable (after ``rollback()`` inside a
+        transaction). A timeout above ``max_timeout`` is refused.
+        """
+    def __getattr__(self, name: str) -> type[Exception]: ...
+    def __enter__(self) -> Connection: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> bool: ...
+
+@final
+class Cursor:
+    """A PEP 249 cursor; ``execute`` fetches the whole result."""
+
+    arraysize: int
+    @property
+    def connection(self) -> Connection: ...
+    @property
+    def description(
+        self,
+    ) -> list[tuple[str, int, None, None, None, None, None]] | None:
+        """(name, type OID, None x 5) per column of the last result."""
+    @property
+    def rowcount(self) -> int:
+        """Rows affected or returned by the last statement; -1 if unknown."""
+    @property
+    def closed(self) -> bool: ...
+    def execute(self, operation: str, parameters: _Params = None) -> Cursor:
+        """Run one statement with ``%s`` / ``%(name)s`` placeholders."""
+    def executemany(self, operation: str, seq_of_parameters: Sequence[_Params]) -> Cursor: ...
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]: ...
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+    def close(self) -> None: ...
+    def setinputsizes(self, sizes: Any) -> None: ...
+    def setoutputsize(self, size: Any, column: Any = None) -> None: ...
+    def query_with_timeout(self, sql: str, params: _Params = None, timeout: _Timeout = None) -> Rows: ...
+    def __iter__(self) -> Iterator[tuple[Any, ...]]: ...
+    def __next__(self) -> tuple[Any, ...]: ...
+    def __enter__(self) -> Cursor: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> bool: ...
+
+@final
+class Identity:
+    """The calling AWS identity and the database users it may use."""
+
+    @property
+    def arn(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def allowed(self) -> dict[str, list[str]]:
+        """{database: [users this identity may use there]}."""
+
+def connect(
+    database: str | None = None,
+    user: str | None = None,
+    *,
+    timeout: _Timeout = None,
+    **overrides: Any,
+) -> Connection:
+    """Connect to a configured database as a database user.
+
+    ``database`` None means the first configured; ``user`` None its
+    ``default_user``. The caller's AWS identity is checked against the access
+    policy first (AccessDenied otherwise), then the password is read from
+    credstash. ``timeout`` is this connection's default query timeout.
+    ``overrides``: host, port, dbname, sslmode, sslrootcert, connect_timeout,
+    default_timeout, and profile (the AWS profile to act as).
+    """
+
+def query_with_timeout(
+    sql: str,
+    params: _Params = None,
+    *,
+    timeout: _Timeout = None,
+    database: str | None = None,
+    user: str | None = None,
+) -> Rows:
+    """Run a query on a cached autocommit connection per (database, user)."""
+
+def whoami(*, profile: str | None = None) -> Identity:
+    """The caller's AWS identity (STS) and which users it may use per database."""
+
+def check_access(database: str | None = None, user: str | None = None, *, profile: str | None = None) -> None:
+    """Return None if the caller may use ``user`` on ``database``, else raise AccessDenied."""

@@ -4,8 +4,13 @@
 
 // pyo3 hands functions owned arguments; borrowing them buys nothing.
 #![allow(clippy::needless_pass_by_value)]
+// Python methods take `&self` whether or not they use it.
+#![allow(clippy::unused_self)]
 
+mod access;
 mod blocking;
+mod connection;
+mod convert;
 mod exceptions;
 mod functions;
 mod secrets;
@@ -18,6 +23,13 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", crate::VERSION)?;
     m.add_function(wrap_pyfunction!(functions::run_cli, m)?)?;
     m.add_class::<secrets::SecretInfo>()?;
+    m.add_class::<connection::Connection>()?;
+    m.add_class::<connection::Cursor>()?;
+    m.add_class::<access::PyIdentity>()?;
+    m.add_function(wrap_pyfunction!(access::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(access::query_with_timeout, m)?)?;
+    m.add_function(wrap_pyfunction!(access::whoami, m)?)?;
+    m.add_function(wrap_pyfunction!(access::check_access, m)?)?;
     m.add_function(wrap_pyfunction!(secrets::get_secret, m)?)?;
     m.add_function(wrap_pyfunction!(secrets::get_secret_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(secrets::put_secret, m)?)?;

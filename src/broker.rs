@@ -1,0 +1,206 @@
+//! The one path from (database, user) to a live connection, shared by the
+//! Python API and the CLI: profile -> identity -> policy pre-check -> secret
+//! (cache, role chaining) -> PostgreSQL -> refresh-and-retry on a rotated
+//! password.
+
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use crate::config::{Config, Database};
+use crate::credstash::cache;
+use crate::credstash::store::{Location, Store};
+use crate::error::AccessDenied;
+use crate::identity::{self, Identity};
+use crate::pg::connect::{self, Params, Session};
+use crate::secrets::Scope;
+use crate::{Error, Result, aws, duration, policy};
+
+/// Who asks for what, after config resolution.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub config: &'a Config,
+    pub db: &'a Database,
+    pub user: &'a str,
+    /// The AWS profile to act as (CLI `-p`, `profile=` keyword).
+    pub profile: Option<String>,
+}
+
+impl Request<'_> {
+    fn caller_target(&self) -> aws::Target {
+        aws::Target { profile: self.profile.clone(), ..aws::Target::default() }
+    }
+
+    /// Where the password lives, read as the user's role when one is configured.
+    fn scope(&self) -> Scope {
+        let user = self.db.users.get(self.user);
+        Scope {
+            profile: self.profile.clone(),
+            assume_role: user.and_then(|u| u.assume_role.clone()),
+            ..Scope::default()
+        }
+    }
+}
+
+/// The friendly pre-check: the caller's identity against the policy, before
+/// any secret is touched.
+pub async fn check_access(req: &Request<'_>) -> Result<Identity> {
+    let who = identity::whoami(&req.caller_target()).await?;
+    let decision = policy::decide(req.db, req.user, &who);
+    if decision.allowed {
+        return Ok(who);
+    }
+    Err(denied(req, &who, decision.usable, None, None))
+}
+
+fn denied(
+    req: &Request<'_>,
+    who: &Identity,
+    usable: Vec<String>,
+    aws_code: Option<String>,
+    action: Option<String>,
+) -> Error {
+    let (db, user) = (&req.db.name, req.user);
+    let ask = req
+        .config
+        .access
+        .contact
+        .as_ref()
+        .map_or_else(|| "Ask your platform team for access.".to_string(), |c| format!("To get access, ask {c}."));
+    let message = match &aws_code {
+        // Our policy said yes; AWS itself said no.
+        Some(code) => format!(
+            "access denied: AWS refused {} ({code}) for {}, so the password of database user {user:?} on {db:?} \
+             cannot be read. The access policy allows you this user, but your IAM permissions do not. {ask}",
+            action.as_deref().unwrap_or("the request"),
+            who.arn
+        ),
+        None => {
+            let may = if usable.is_empty() {
+                format!("You may not use any database user on {db:?}.")
+            } else {
+                format!("On {db:?} you may use: {}.", usable.join(", "))
+            };
+            format!("access denied: {} may not use database user {user:?} on {db:?}. {may} {ask}", who.arn)
+        }
+    };
+    Error::AccessDenied(Box::new(AccessDenied {
+        message,
+        arn: Some(who.arn.clone()),
+        database: Some(db.clone()),
+        user: Some(user.to_string()),
+        allowed: usable,
+        contact: req.config.access.contact.clone(),
+        aws_code,
+        action,
+    }))
+}
+
+/// Checks access, fetches the password and connects. A password the server
+/// rejects is fetched again once, bypassing the cache (rotation).
+pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Session> {
+    let who = check_access(req).await?;
+    let scope = req.scope();
+    let host = host(req, &scope).await.map_err(|e| aws_denial(req, &who, e))?;
+    let secret_name = req.db.password_secret_for(req.user);
+    let context = req.db.context_for(req.user);
+    let password = crate::secrets::get(req.config, &scope, &secret_name, None, &context)
+        .await
+        .map_err(|e| aws_denial(req, &who, e))?;
+    let params = |password: &[u8]| -> Result<Params> {
+        Ok(Params {
+            host: host.clone(),
+            port: req.db.port,
+            dbname: req.db.dbname.clone(),
+            user: req.user.to_string(),
+            password: Zeroizing::new(
+                String::from_utf8(password.to_vec())
+                    .map_err(|_| Error::Data(format!("the password secret {secret_name:?} is not UTF-8 text")))?,
+            ),
+            sslmode: req.db.sslmode,
+            sslrootcert: req.db.sslrootcert.clone(),
+            connect_timeout: req.db.connect_timeout,
+            application_name: application_name.to_string(),
+        })
+    };
+    match connect::connect(&params(&password)?).await {
+        Err(Error::Database(db)) if db.sqlstate == "28P01" && !req.config.credstash.cache_ttl.is_zero() => {
+            // Maybe rotated since we cached it: fetch it fresh and try once more.
+            let store = Store::shared(&scope.location(req.config)).await?;
+            cache::forget(&cache::Key::new(
+                store.table(),
+                store.region(),
+                &secret_name,
+                None,
+                &context,
+                &store.caller_key,
+            ));
+            let fresh = crate::secrets::get(req.config, &scope, &secret_name, None, &context).await?;
+            if fresh.as_slice() == password.as_slice() {
+                return Err(Error::Database(db));
+            }
+            connect::connect(&params(&fresh)?).await
+        }
+        other => other,
+    }
+}
+
+/// The host: configured, or itself a credstash secret (`host_secret`).
+async fn host(req: &Request<'_>, scope: &Scope) -> Result<String> {
+    if let Some(host) = &req.db.host {
+        return Ok(host.clone());
+    }
+    let Some(name) = &req.db.host_secret else {
+        return Err(Error::config(format!(
+            "database {:?} has neither host nor host_secret: set one in [databases.{}]",
+            req.db.name, req.db.name
+        )));
+    };
+    let name = req.db.expand(name, req.user);
+    let secret = crate::secrets::get(req.config, scope, &name, None, &req.db.context_for(req.user)).await?;
+    crate::secrets::text(&name, &secret).map(|h| h.trim().to_string())
+}
+
+/// AWS said no (a denial, or a KMS context mismatch on the password, which
+/// is how IAM conditions on the encryption context fail): the same friendly
+/// message as the pre-check, keeping AWS's code.
+fn aws_denial(req: &Request<'_>, who: &Identity, err: Error) -> Error {
+    match err {
+        Error::AccessDenied(d) => {
+            let usable = policy::usable_users(req.db, who);
+            denied(req, who, usable, d.aws_code.clone(), d.action.clone())
+        }
+        Error::Kms { aws_code: Some(code), .. } if code == "InvalidCiphertextException" => {
+            let usable = policy::usable_users(req.db, who);
+            denied(req, who, usable, Some(code), Some("kms:Decrypt".into()))
+        }
+        other => other,
+    }
+}
+
+/// The query time limit: the one asked for, else the database's default;
+/// refused above `max_timeout`.
+pub fn query_timeout(db: &Database, asked: Option<Duration>) -> Result<Duration> {
+    let limit = asked.unwrap_or(db.default_timeout);
+    if limit.is_zero() {
+        return Err(Error::Programming("timeout must be positive".into()));
+    }
+    if let Some(max) = db.max_timeout
+        && limit > max
+    {
+        return Err(Error::Programming(format!(
+            "a timeout of {} is above the maximum of {} allowed on database {:?} (max_timeout); \
+             ask for at most {}",
+            duration::display(limit),
+            duration::display(max),
+            db.name,
+            duration::display(max)
+        )));
+    }
+    Ok(limit)
+}
+
+/// Where a database's secrets live (for `iam-policy` and `doctor`).
+pub fn location(req: &Request<'_>) -> Location {
+    req.scope().location(req.config)
+}

@@ -1,0 +1,206 @@
+//! `connect`, the module-level `query_with_timeout`, `whoami` and
+//! `check_access`: configuration and keyword arguments in, the broker does
+//! the rest.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+
+use super::blocking::wait;
+use super::connection::{Connection, timeout_arg};
+use super::functions::{load_config, packaged_config};
+use crate::broker::{self, Request};
+use crate::config::{Config, Layered, Source, Sources};
+use crate::{Error, aws, identity, policy};
+
+/// Keyword arguments of `connect()` that override `[databases.<db>]` keys.
+const OVERRIDES: &[&str] = &["host", "port", "dbname", "sslmode", "sslrootcert", "connect_timeout", "default_timeout"];
+
+/// The config with `overrides` applied to the chosen database, and its name.
+fn resolve(
+    py: Python<'_>,
+    database: Option<&str>,
+    overrides: &[(String, toml::Value)],
+) -> PyResult<(Arc<Config>, String)> {
+    let config = if overrides.is_empty() {
+        load_config(py)?
+    } else {
+        let mut layered = Layered::load(&Sources::standard(packaged_config(py)))?;
+        let name = match database {
+            Some(d) => d.to_string(),
+            None => layered
+                .database_names()
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::config("no databases are configured"))?,
+        };
+        for (key, value) in overrides {
+            layered.set(&format!("databases.{name}.{key}"), value.clone(), &Source::Argument(key.clone()));
+        }
+        Arc::new(layered.resolve()?)
+    };
+    let name = config.database(database)?.name.clone();
+    Ok((config, name))
+}
+
+type Overrides = Vec<(String, toml::Value)>;
+
+/// The config overrides and the AWS profile among `connect()`'s keyword arguments.
+fn overrides(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<(Overrides, Option<String>)> {
+    let mut out = Vec::new();
+    let mut profile = None;
+    for (key, value) in kwargs.into_iter().flat_map(PyDictMethods::iter) {
+        let key: String = key.extract()?;
+        if key == "profile" {
+            profile = Some(value.extract()?);
+            continue;
+        }
+        if !OVERRIDES.contains(&key.as_str()) {
+            return Err(PyTypeError::new_err(format!(
+                "connect() got an unexpected keyword argument {key:?}; it accepts profile and {}",
+                OVERRIDES.join(", ")
+            )));
+        }
+        let value = if value.is_instance_of::<PyBool>() {
+            return Err(PyTypeError::new_err(format!("{key} must be a str or a number, not bool")));
+        } else if value.is_instance_of::<PyInt>() {
+            toml::Value::Integer(value.extract()?)
+        } else if value.is_instance_of::<PyFloat>() {
+            toml::Value::Float(value.extract()?)
+        } else if value.is_instance_of::<PyString>() {
+            toml::Value::String(value.extract()?)
+        } else {
+            toml::Value::String(value.str()?.to_string()) // e.g. a pathlib.Path for sslrootcert
+        };
+        out.push((key, value));
+    }
+    Ok((out, profile))
+}
+
+/// Opens a connection (used by `connect` and the module-level cache).
+fn open(
+    py: Python<'_>,
+    config: Arc<Config>,
+    name: String,
+    user: Option<String>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    profile: Option<String>,
+    autocommit: bool,
+) -> PyResult<Connection> {
+    let db = config.database(Some(&name))?.clone();
+    let user = db.user(user.as_deref())?.to_string();
+    let default_timeout = broker::query_timeout(&db, timeout_arg(timeout)?)?;
+    let (db2, user2) = (db.clone(), user.clone());
+    let session = wait(py, move |_| async move {
+        let req = Request { config: &config, db: &db2, user: &user2, profile };
+        broker::connect(&req, "middleware").await
+    })?;
+    Ok(Connection::new(session, db, user, default_timeout, autocommit))
+}
+
+#[pyfunction]
+#[pyo3(signature = (database=None, user=None, *, timeout=None, **overrides))]
+pub fn connect(
+    py: Python<'_>,
+    database: Option<String>,
+    user: Option<String>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    overrides: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Connection> {
+    let (overrides, profile) = self::overrides(overrides)?;
+    let (config, name) = resolve(py, database.as_deref(), &overrides)?;
+    open(py, config, name, user, timeout, profile, false)
+}
+
+type Key = (String, String, u32);
+static CACHED: Mutex<Option<HashMap<Key, Py<Connection>>>> = Mutex::new(None);
+
+#[pyfunction]
+#[pyo3(signature = (sql, params=None, *, timeout=None, database=None, user=None))]
+pub fn query_with_timeout<'py>(
+    py: Python<'py>,
+    sql: &str,
+    params: Option<&Bound<'py, PyAny>>,
+    timeout: Option<&Bound<'py, PyAny>>,
+    database: Option<String>,
+    user: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (config, name) = resolve(py, database.as_deref(), &[])?;
+    let db = config.database(Some(&name))?;
+    let user = db.user(user.as_deref())?.to_string();
+    // Validate the timeout before anything connects.
+    broker::query_timeout(db, timeout_arg(timeout)?)?;
+    let key = (name.clone(), user.clone(), std::process::id());
+    let existing = CACHED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .and_then(|m| m.get(&key).map(|c| c.clone_ref(py)))
+        .filter(|c| !c.bind(py).get().is_closed());
+    let conn = match existing {
+        Some(conn) => conn,
+        None => {
+            let conn = Py::new(py, open(py, config.clone(), name, Some(user), None, None, true)?)?;
+            CACHED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert_with(HashMap::new)
+                .insert(key, conn.clone_ref(py));
+            conn
+        }
+    };
+    conn.bind(py).get().query_with_timeout_py(py, sql, params, timeout)
+}
+
+/// Who the caller is, and which database users it may use where.
+#[pyclass(frozen, name = "Identity", module = "middleware")]
+pub struct PyIdentity {
+    #[pyo3(get)]
+    arn: String,
+    #[pyo3(get)]
+    account: String,
+    #[pyo3(get)]
+    user_id: String,
+    #[pyo3(get)]
+    allowed: BTreeMap<String, Vec<String>>,
+}
+
+#[pymethods]
+impl PyIdentity {
+    fn __repr__(&self) -> String {
+        format!(
+            "Identity(arn={:?}, account={:?}, user_id={:?}, allowed={:?})",
+            self.arn, self.account, self.user_id, self.allowed
+        )
+    }
+}
+
+#[pyfunction]
+#[pyo3(signature = (*, profile=None))]
+pub fn whoami(py: Python<'_>, profile: Option<String>) -> PyResult<PyIdentity> {
+    let config = load_config(py)?;
+    let target = aws::Target { profile, ..aws::Target::default() };
+    let who = wait(py, move |_| async move { identity::whoami(&target).await })?;
+    let allowed = config.databases.iter().map(|db| (db.name.clone(), policy::usable_users(db, &who))).collect();
+    Ok(PyIdentity { arn: who.arn, account: who.account, user_id: who.user_id, allowed })
+}
+
+#[pyfunction]
+#[pyo3(signature = (database=None, user=None, *, profile=None))]
+pub fn check_access(
+    py: Python<'_>,
+    database: Option<String>,
+    user: Option<String>,
+    profile: Option<String>,
+) -> PyResult<()> {
+    let config = load_config(py)?;
+    let db = config.database(database.as_deref())?.clone();
+    let user = db.user(user.as_deref())?.to_string();
+    wait(py, move |_| async move {
+        let req = Request { config: &config, db: &db, user: &user, profile };
+        broker::check_access(&req).await.map(|_| ())
+    })
+}

@@ -1,0 +1,494 @@
+//! The PEP 249 `Connection` and `Cursor`. All IO goes through
+//! [`super::blocking::wait`]: the GIL is released and Ctrl-C cancels the
+//! server-side query.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDelta, PyDict, PyList, PyString, PyTuple};
+
+use super::blocking::wait;
+use super::convert;
+use super::exceptions::{InterfaceError, ProgrammingError};
+use crate::broker;
+use crate::config::Database;
+use crate::pg::bind::Param;
+use crate::pg::connect::Session;
+use crate::pg::params::{self, Order};
+use crate::pg::query::{self, Outcome};
+
+/// A connection to one database as one database user.
+#[pyclass(frozen, name = "Connection", module = "middleware")]
+pub struct Connection {
+    session: Mutex<Option<Arc<Session>>>,
+    autocommit: AtomicBool,
+    in_transaction: AtomicBool,
+    /// The process that opened it: after fork() the child must not use it.
+    pid: u32,
+    pub(super) database: Database,
+    user: String,
+    /// The limit `query_with_timeout` uses when none is given.
+    default_timeout: Duration,
+}
+
+impl Connection {
+    pub fn new(
+        session: Session,
+        database: Database,
+        user: String,
+        default_timeout: Duration,
+        autocommit: bool,
+    ) -> Self {
+        Connection {
+            session: Mutex::new(Some(Arc::new(session))),
+            autocommit: AtomicBool::new(autocommit),
+            in_transaction: AtomicBool::new(false),
+            pid: std::process::id(),
+            database,
+            user,
+            default_timeout,
+        }
+    }
+
+    fn live(&self) -> PyResult<Arc<Session>> {
+        if self.pid != std::process::id() {
+            return Err(InterfaceError::new_err(
+                "this connection was opened in another process (before fork()); open a new one in this process",
+            ));
+        }
+        let guard = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match guard.as_ref() {
+            Some(s) => Ok(s.clone()),
+            None => Err(InterfaceError::new_err("the connection is closed")),
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.pid != std::process::id()
+            || self
+                .session
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_ref()
+                .is_none_or(|s| s.is_closed())
+    }
+
+    /// Runs one statement, opening a transaction first unless in autocommit.
+    pub fn run(&self, py: Python<'_>, sql: String, params: Vec<Param>, limit: Option<Duration>) -> PyResult<Outcome> {
+        let session = self.live()?;
+        let begin = !self.autocommit.load(Ordering::SeqCst) && !self.in_transaction.swap(true, Ordering::SeqCst);
+        wait(py, move |interrupt| async move {
+            if begin {
+                query::simple(&session, "BEGIN").await?;
+            }
+            query::run(&session, &sql, &params, limit, interrupt).await
+        })
+    }
+
+    pub fn query_with_timeout_py<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limit = self.limit(timeout)?;
+        let (sql, values) = prepare(sql, params)?;
+        let outcome = self.run(py, sql, values, Some(limit))?;
+        rows(py, outcome)
+    }
+
+    fn end_transaction(&self, py: Python<'_>, sql: &'static str) -> PyResult<()> {
+        let session = self.live()?;
+        if !self.in_transaction.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        wait(py, move |_| async move {
+            let done = query::simple(&session, sql).await;
+            // A rollback also undoes a SET inside the transaction.
+            *session.statement_timeout_ms.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            done
+        })
+    }
+
+    /// The timeout to use: the one given (seconds or timedelta), else this
+    /// connection's default; refused above the database's max_timeout.
+    pub fn limit(&self, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Duration> {
+        match timeout_arg(timeout)? {
+            None => Ok(self.default_timeout),
+            Some(asked) => Ok(broker::query_timeout(&self.database, Some(asked))?),
+        }
+    }
+}
+
+/// Seconds (int/float) or a timedelta; None stays None.
+pub fn timeout_arg(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
+    let Some(t) = timeout.filter(|t| !t.is_none()) else { return Ok(None) };
+    let seconds: f64 = if t.is_instance_of::<PyDelta>() {
+        t.call_method0("total_seconds")?.extract()?
+    } else if t.is_instance_of::<pyo3::types::PyBool>() || t.is_instance_of::<PyString>() {
+        return Err(ProgrammingError::new_err(format!(
+            "timeout must be a number of seconds or a datetime.timedelta, not {}",
+            t.get_type().name()?
+        )));
+    } else {
+        t.extract().map_err(|_| {
+            ProgrammingError::new_err(format!(
+                "timeout must be a number of seconds or a datetime.timedelta, not {}",
+                t.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            ))
+        })?
+    };
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return Err(ProgrammingError::new_err(format!("timeout must be a positive number of seconds, got {seconds}")));
+    }
+    Duration::try_from_secs_f64(seconds)
+        .map(Some)
+        .map_err(|_| ProgrammingError::new_err(format!("timeout {seconds} is too large")))
+}
+
+/// Rewrites pyformat placeholders and converts the parameters.
+pub fn prepare(sql: &str, parameters: Option<&Bound<'_, PyAny>>) -> PyResult<(String, Vec<Param>)> {
+    let Some(parameters) = parameters.filter(|p| !p.is_none()) else {
+        return Ok((sql.to_string(), Vec::new()));
+    };
+    if let Ok(mapping) = parameters.cast::<PyDict>() {
+        let (rewritten, order) = params::rewrite(sql, true)?;
+        let Order::Named(names) = order else { unreachable!("a mapping gives named order") };
+        let values = names
+            .iter()
+            .map(|name| match mapping.get_item(name)? {
+                Some(v) => convert::to_param(&v),
+                None => Err(ProgrammingError::new_err(format!(
+                    "the query uses %({name})s but no parameter named {name:?} was given"
+                ))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        return Ok((rewritten, values));
+    }
+    if parameters.is_instance_of::<PyString>() {
+        return Err(ProgrammingError::new_err("parameters must be a sequence or a mapping, not a str"));
+    }
+    let values: Vec<Bound<'_, PyAny>> = parameters
+        .try_iter()
+        .map_err(|_| ProgrammingError::new_err("parameters must be a sequence or a mapping"))?
+        .collect::<PyResult<_>>()?;
+    let (rewritten, order) = params::rewrite(sql, false)?;
+    let Order::Positional(count) = order else { unreachable!("a sequence gives positional order") };
+    if count != values.len() {
+        return Err(ProgrammingError::new_err(format!(
+            "the query has {count} placeholder(s) but {} parameter(s) were given",
+            values.len()
+        )));
+    }
+    Ok((rewritten, values.iter().map(convert::to_param).collect::<PyResult<_>>()?))
+}
+
+static ROWS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A `middleware.rows.Rows` of an outcome.
+pub fn rows(py: Python<'_>, outcome: Outcome) -> PyResult<Bound<'_, PyAny>> {
+    let class = ROWS.get_or_try_init(py, || Ok::<_, PyErr>(py.import("middleware.rows")?.getattr("Rows")?.unbind()))?;
+    let columns: Vec<String> = outcome.columns.iter().map(|c| c.name.clone()).collect();
+    let list = PyList::empty(py);
+    for row in outcome.rows {
+        list.append(convert::row(py, &row)?)?;
+    }
+    class.bind(py).call1((columns, list))
+}
+
+/// PEP 249's optional extension: the exception classes as connection attributes.
+const EXCEPTIONS: &[&str] = &[
+    "Warning",
+    "Error",
+    "InterfaceError",
+    "DatabaseError",
+    "DataError",
+    "OperationalError",
+    "IntegrityError",
+    "InternalError",
+    "ProgrammingError",
+    "NotSupportedError",
+];
+
+#[pymethods]
+impl Connection {
+    fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        if EXCEPTIONS.contains(&name) {
+            return Ok(py.import("middleware.exceptions")?.getattr(name)?.unbind());
+        }
+        Err(pyo3::exceptions::PyAttributeError::new_err(format!("'Connection' object has no attribute {name:?}")))
+    }
+
+    fn cursor(slf: &Bound<'_, Self>) -> PyResult<Cursor> {
+        slf.get().live()?;
+        Ok(Cursor::new(slf.clone().unbind()))
+    }
+
+    fn commit(&self, py: Python<'_>) -> PyResult<()> {
+        self.end_transaction(py, "COMMIT")
+    }
+
+    fn rollback(&self, py: Python<'_>) -> PyResult<()> {
+        self.end_transaction(py, "ROLLBACK")
+    }
+
+    /// Closes the connection; an open transaction is rolled back by the server.
+    fn close(&self) {
+        self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        self.in_transaction.store(false, Ordering::SeqCst);
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.is_closed()
+    }
+
+    #[getter]
+    fn get_autocommit(&self) -> bool {
+        self.autocommit.load(Ordering::SeqCst)
+    }
+
+    #[setter]
+    fn set_autocommit(&self, value: bool) -> PyResult<()> {
+        if self.in_transaction.load(Ordering::SeqCst) && value {
+            return Err(ProgrammingError::new_err(
+                "cannot switch to autocommit inside a transaction: commit() or rollback() first",
+            ));
+        }
+        self.autocommit.store(value, Ordering::SeqCst);
+        Ok(())
+    }
+
+    #[getter]
+    fn database(&self) -> &str {
+        &self.database.name
+    }
+
+    #[getter]
+    fn user(&self) -> &str {
+        &self.user
+    }
+
+    #[pyo3(signature = (sql, params=None, timeout=None))]
+    fn query_with_timeout<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.query_with_timeout_py(py, sql, params, timeout)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Commits on success, rolls back on an exception, then closes (as psycopg 3).
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        kind: Option<&Bound<'_, PyAny>>,
+        _value: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let ended = if self.is_closed() {
+            Ok(())
+        } else if kind.is_some_and(|k| !k.is_none()) {
+            self.end_transaction(py, "ROLLBACK")
+        } else {
+            self.end_transaction(py, "COMMIT")
+        };
+        self.close();
+        ended.map(|()| false)
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.is_closed() { "closed" } else { "open" };
+        let host = self.database.host.as_deref().unwrap_or("(host from credstash)");
+        format!(
+            "<middleware.Connection {} as {} on {host}:{} ({state})>",
+            self.database.name, self.user, self.database.port
+        )
+    }
+}
+
+/// A PEP 249 cursor. Results are fetched in full by `execute` (like
+/// psycopg's default client-side cursor).
+#[pyclass(name = "Cursor", module = "middleware")]
+pub struct Cursor {
+    #[pyo3(get)]
+    connection: Py<Connection>,
+    rows: VecDeque<Py<PyTuple>>,
+    description: Option<Py<PyAny>>,
+    #[pyo3(get)]
+    rowcount: i64,
+    #[pyo3(get, set)]
+    arraysize: usize,
+    closed: bool,
+}
+
+impl Cursor {
+    fn new(connection: Py<Connection>) -> Self {
+        Cursor { connection, rows: VecDeque::new(), description: None, rowcount: -1, arraysize: 1, closed: false }
+    }
+
+    fn check_open(&self, py: Python<'_>) -> PyResult<()> {
+        if self.closed {
+            return Err(InterfaceError::new_err("the cursor is closed"));
+        }
+        if self.connection.bind(py).get().session.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_none() {
+            return Err(InterfaceError::new_err("the cursor's connection is closed"));
+        }
+        Ok(())
+    }
+
+    fn take_outcome(&mut self, py: Python<'_>, outcome: Outcome) -> PyResult<()> {
+        self.rows.clear();
+        self.description = None;
+        if !outcome.columns.is_empty() {
+            let desc = outcome
+                .columns
+                .iter()
+                .map(|c| (c.name.as_str(), c.type_oid, py.None(), py.None(), py.None(), py.None(), py.None()))
+                .collect::<Vec<_>>();
+            self.description = Some(PyList::new(py, desc)?.into_any().unbind());
+        }
+        self.rowcount = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        for row in outcome.rows {
+            self.rows.push_back(convert::row(py, &row)?.unbind());
+        }
+        Ok(())
+    }
+
+    fn no_result_set(&self) -> PyResult<()> {
+        if self.description.is_none() {
+            return Err(ProgrammingError::new_err("no results to fetch: the last statement returned no rows"));
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl Cursor {
+    #[pyo3(signature = (operation, parameters=None))]
+    fn execute<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        operation: &str,
+        parameters: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
+        let py = slf.py();
+        slf.check_open(py)?;
+        let (sql, values) = prepare(operation, parameters)?;
+        let conn = slf.connection.clone_ref(py);
+        slf.rows.clear();
+        slf.description = None;
+        slf.rowcount = -1;
+        let outcome = conn.bind(py).get().run(py, sql, values, None)?;
+        slf.take_outcome(py, outcome)?;
+        Ok(slf)
+    }
+
+    fn executemany<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        operation: &str,
+        seq_of_parameters: &Bound<'py, PyAny>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
+        let py = slf.py();
+        slf.check_open(py)?;
+        let conn = slf.connection.clone_ref(py);
+        let mut total: i64 = 0;
+        for parameters in seq_of_parameters.try_iter()? {
+            let (sql, values) = prepare(operation, Some(&parameters?))?;
+            let outcome = conn.bind(py).get().run(py, sql, values, None)?;
+            total += outcome.rows_affected.map_or(0, |n| i64::try_from(n).unwrap_or(0));
+        }
+        slf.rows.clear();
+        slf.description = None;
+        slf.rowcount = total;
+        Ok(slf)
+    }
+
+    fn fetchone(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyTuple>>> {
+        self.check_open(py)?;
+        self.no_result_set()?;
+        Ok(self.rows.pop_front())
+    }
+
+    #[pyo3(signature = (size=None))]
+    fn fetchmany(&mut self, py: Python<'_>, size: Option<usize>) -> PyResult<Vec<Py<PyTuple>>> {
+        self.check_open(py)?;
+        self.no_result_set()?;
+        let n = size.unwrap_or(self.arraysize).min(self.rows.len());
+        Ok(self.rows.drain(..n).collect())
+    }
+
+    fn fetchall(&mut self, py: Python<'_>) -> PyResult<Vec<Py<PyTuple>>> {
+        self.check_open(py)?;
+        self.no_result_set()?;
+        Ok(self.rows.drain(..).collect())
+    }
+
+    #[getter]
+    fn description(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.description.as_ref().map(|d| d.clone_ref(py))
+    }
+
+    fn close(&mut self) {
+        self.closed = true;
+        self.rows.clear();
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed
+    }
+
+    /// A no-op, as PEP 249 allows.
+    #[allow(unused_variables)]
+    fn setinputsizes(&self, sizes: &Bound<'_, PyAny>) {}
+
+    /// A no-op, as PEP 249 allows.
+    #[pyo3(signature = (size, column=None))]
+    #[allow(unused_variables)]
+    fn setoutputsize(&self, size: &Bound<'_, PyAny>, column: Option<&Bound<'_, PyAny>>) {}
+
+    #[pyo3(signature = (sql, params=None, timeout=None))]
+    fn query_with_timeout<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open(py)?;
+        self.connection.bind(py).get().query_with_timeout_py(py, sql, params, timeout)
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyTuple>>> {
+        self.fetchone(py)
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __exit__(
+        &mut self,
+        _kind: Option<&Bound<'_, PyAny>>,
+        _value: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> bool {
+        self.close();
+        false
+    }
+}

@@ -1,0 +1,190 @@
+//! Values across the boundary: decoded rows ([`Value`]) to Python objects,
+//! and Python parameters to owned [`Param`]s. Type objects used per value are
+//! looked up once (PyOnceLock).
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDate, PyDateTime, PyDelta, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString,
+    PyTime, PyTuple, PyTzInfo,
+};
+
+use crate::pg::bind::Param;
+use crate::pg::value::Value;
+
+static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static UUID: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static JSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn cached<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyAny>>,
+    module: &str,
+    name: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    cell.get_or_try_init(py, || Ok::<_, PyErr>(py.import(module)?.getattr(name)?.unbind())).map(|o| o.bind(py).clone())
+}
+
+fn epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date").and_hms_opt(0, 0, 0).expect("valid time")
+}
+
+fn u8_of(v: u32) -> u8 {
+    u8::try_from(v).expect("calendar fields fit in u8")
+}
+
+/// One value as a Python object.
+pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Int(i) => i.into_bound_py_any(py)?,
+        Value::Float(f) => PyFloat::new(py, *f).into_any(),
+        Value::Numeric(s) => cached(py, &DECIMAL, "decimal", "Decimal")?.call1((s.as_str(),))?,
+        Value::Text(s) => PyString::new(py, s).into_any(),
+        Value::Bytes(b) => PyBytes::new(py, b).into_any(),
+        Value::Date(days) => date(py, *days)?,
+        Value::Time(micros) => {
+            let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(
+                u32::try_from(micros / 1_000_000).unwrap_or(0),
+                u32::try_from(micros % 1_000_000).unwrap_or(0) * 1000,
+            )
+            .unwrap_or_default();
+            PyTime::new(py, u8_of(t.hour()), u8_of(t.minute()), u8_of(t.second()), t.nanosecond() / 1000, None)?
+                .into_any()
+        }
+        Value::Timestamp(micros) => timestamp(py, *micros, false)?,
+        Value::TimestampTz(micros) => timestamp(py, *micros, true)?,
+        Value::Interval { months, days, micros } => {
+            // A month has no fixed length; 30 days, as psycopg does.
+            let total_days = i64::from(*months) * 30 + i64::from(*days) + micros.div_euclid(86_400_000_000);
+            let rest = micros.rem_euclid(86_400_000_000);
+            PyDelta::new(
+                py,
+                i32::try_from(total_days).unwrap_or(i32::MAX),
+                i32::try_from(rest / 1_000_000).unwrap_or(0),
+                i32::try_from(rest % 1_000_000).unwrap_or(0),
+                true,
+            )?
+            .into_any()
+        }
+        Value::Uuid(bytes) => {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("bytes", PyBytes::new(py, bytes))?;
+            cached(py, &UUID, "uuid", "UUID")?.call((), Some(&kwargs))?
+        }
+        Value::Json(text) => cached(py, &JSON_LOADS, "json", "loads")?.call1((text.as_str(),))?,
+        Value::Array(items) => {
+            PyList::new(py, items.iter().map(|v| to_py(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any()
+        }
+    })
+}
+
+/// A row as a tuple.
+pub fn row<'py>(py: Python<'py>, values: &[Value]) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, values.iter().map(|v| to_py(py, v)).collect::<PyResult<Vec<_>>>()?)
+}
+
+fn date(py: Python<'_>, days: i32) -> PyResult<Bound<'_, PyAny>> {
+    // PostgreSQL's +/-infinity (and dates Python cannot hold) clamp to date.max/min.
+    let d = epoch().date().checked_add_signed(chrono::Duration::days(i64::from(days)));
+    let d = match d {
+        Some(d) if (1..=9999).contains(&d.year()) => d,
+        _ if days > 0 => NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid"),
+        _ => NaiveDate::from_ymd_opt(1, 1, 1).expect("valid"),
+    };
+    Ok(PyDate::new(py, d.year(), u8_of(d.month()), u8_of(d.day()))?.into_any())
+}
+
+fn timestamp(py: Python<'_>, micros: i64, utc: bool) -> PyResult<Bound<'_, PyAny>> {
+    let t = epoch().checked_add_signed(chrono::Duration::microseconds(micros));
+    let t = match t {
+        Some(t) if (1..=9999).contains(&t.year()) => t,
+        _ if micros > 0 => {
+            NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid").and_hms_micro_opt(23, 59, 59, 999_999).expect("valid")
+        }
+        _ => NaiveDate::from_ymd_opt(1, 1, 1).expect("valid").and_hms_opt(0, 0, 0).expect("valid"),
+    };
+    let tz = if utc { Some(PyTzInfo::utc(py)?) } else { None };
+    Ok(PyDateTime::new(
+        py,
+        t.year(),
+        u8_of(t.month()),
+        u8_of(t.day()),
+        u8_of(t.hour()),
+        u8_of(t.minute()),
+        u8_of(t.second()),
+        t.nanosecond() / 1000 % 1_000_000,
+        tz.as_deref(),
+    )?
+    .into_any())
+}
+
+/// One Python parameter as an owned [`Param`].
+pub fn to_param(value: &Bound<'_, PyAny>) -> PyResult<Param> {
+    let py = value.py();
+    if value.is_none() {
+        return Ok(Param::Null);
+    }
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Ok(Param::Bool(b.is_true()));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return Ok(match value.extract::<i64>() {
+            Ok(i) => Param::Int(i),
+            Err(_) => Param::BigInt(value.str()?.to_string()),
+        });
+    }
+    if let Ok(f) = value.cast::<PyFloat>() {
+        return Ok(Param::Float(f.value()));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(Param::Text(s.to_str()?.to_string()));
+    }
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return Ok(Param::Bytes(b.as_bytes().to_vec()));
+    }
+    if value.is_instance_of::<PyByteArray>() || value.is_instance_of::<PyMemoryView>() {
+        return Ok(Param::Bytes(py.import("builtins")?.getattr("bytes")?.call1((value,))?.extract()?));
+    }
+    // datetime before date: a datetime is a date.
+    if value.is_instance_of::<PyDateTime>() {
+        let iso: String = value.call_method0("isoformat")?.extract()?;
+        let aware = !value.getattr("tzinfo")?.is_none();
+        return Ok(if aware { Param::TimestampTz(iso) } else { Param::Timestamp(iso) });
+    }
+    if value.is_instance_of::<PyDate>() {
+        return Ok(Param::Date(value.call_method0("isoformat")?.extract()?));
+    }
+    if value.is_instance_of::<PyTime>() {
+        return Ok(Param::Time(value.call_method0("isoformat")?.extract()?));
+    }
+    if value.is_instance_of::<PyDelta>() {
+        let days: i64 = value.getattr("days")?.extract()?;
+        let seconds: i64 = value.getattr("seconds")?.extract()?;
+        let micros: i64 = value.getattr("microseconds")?.extract()?;
+        return Ok(Param::Interval(format!("{days} days {seconds} seconds {micros} microseconds")));
+    }
+    if value.is_instance(&cached(py, &DECIMAL, "decimal", "Decimal")?)? {
+        return Ok(Param::Decimal(value.str()?.to_string()));
+    }
+    if value.is_instance(&cached(py, &UUID, "uuid", "UUID")?)? {
+        return Ok(Param::Uuid(value.str()?.to_string()));
+    }
+    if value.is_instance_of::<PyDict>() {
+        let text: String = cached(py, &JSON_DUMPS, "json", "dumps")?.call1((value,))?.extract()?;
+        return Ok(Param::Json(text));
+    }
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        return Ok(Param::Array(value.try_iter()?.map(|item| to_param(&item?)).collect::<PyResult<Vec<_>>>()?));
+    }
+    Err(PyTypeError::new_err(format!(
+        "cannot pass a {} as a query parameter; use None, bool, int, float, Decimal, str, bytes, date, time, \
+         datetime, timedelta, UUID, dict (JSON) or a list of those",
+        value.get_type().name()?
+    )))
+}
