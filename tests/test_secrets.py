@@ -64,7 +64,7 @@ def test_records_we_write_are_attribute_for_attribute_what_credstash_writes() ->
     ours, theirs = unique(), unique()
     middleware.put_secret(ours, "same", comment="c1")
     cs_put(theirs, "same", version="1", comment="c1")
-    table = boto3.resource("dynamodb").Table(TABLE)
+    table = boto3.Session().resource("dynamodb").Table(TABLE)
     a = table.get_item(Key={"name": ours, "version": "0" * 18 + "1"})["Item"]
     b = table.get_item(Key={"name": theirs, "version": "0" * 18 + "1"})["Item"]
     assert set(a) == set(b) == {"name", "version", "key", "contents", "hmac", "digest", "comment"}
@@ -103,7 +103,7 @@ def test_versions_padding_ordering_and_autoversion() -> None:
 def test_hmac_stored_as_string_in_any_case_is_read() -> None:
     name = unique()
     cs_put(name, "legacy value longer than sixteen", version="1")
-    table = boto3.resource("dynamodb").Table(TABLE)
+    table = boto3.Session().resource("dynamodb").Table(TABLE)
     key = {"name": name, "version": "0" * 18 + "1"}
     item = table.get_item(Key=key)["Item"]
     item["hmac"] = bytes(item["hmac"].value).decode().upper()  # Python 2 / ports wrote S
@@ -117,7 +117,7 @@ def test_hmac_stored_as_string_in_any_case_is_read() -> None:
 def test_tampering_is_detected_and_no_plaintext_leaks(attribute: str) -> None:
     name = unique()
     cs_put(name, "top secret value that must not leak", version="1")
-    table = boto3.resource("dynamodb").Table(TABLE)
+    table = boto3.Session().resource("dynamodb").Table(TABLE)
     key = {"name": name, "version": "0" * 18 + "1"}
     item = table.get_item(Key=key)["Item"]
     if attribute == "hmac":
@@ -142,9 +142,15 @@ def test_list_and_getall_equal_credstash(tmp_path: Path) -> None:
     table = unique("table")
     assert middleware.create_table(table) is True
     assert middleware.create_table(table) is False
-    tags = boto3.client("dynamodb").list_tags_of_resource(
-        ResourceArn=boto3.client("dynamodb").describe_table(TableName=table)["Table"]["TableArn"]
-    )["Tags"]
+    tags = (
+        boto3.Session()
+        .client("dynamodb")
+        .list_tags_of_resource(
+            ResourceArn=boto3.Session()
+            .client("dynamodb")
+            .describe_table(TableName=table)["Table"]["TableArn"]
+        )["Tags"]
+    )
     assert {"Key": "Name", "Value": "credstash"} in tags
     for i in range(5):
         credstash.putSecret(f"s{i}", f"value {i}", version="1", region="us-east-1", table=table)

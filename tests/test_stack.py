@@ -46,7 +46,7 @@ def test_unknown_keys_are_rejected(local_stack: Stack, monkeypatch: pytest.Monke
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     with pytest.raises(ClientError):
-        boto3.client("sts").get_caller_identity()
+        boto3.Session().client("sts").get_caller_identity()
 
 
 def test_postgres_login_over_verified_tls_with_the_password_credstash_holds(
