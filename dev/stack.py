@@ -14,6 +14,10 @@ credentials file, one profile each):
   alice  - may read secrets (DynamoDB reads, kms:Decrypt); policy: read_write
   bob    - may read secrets; policy: read_only only
   carol  - no AWS permissions at all (AWS itself denies her)
+  dave   - may only assume the role analytics-reader, which may read secrets
+
+PostgreSQL listens on 127.0.0.1 and 127.0.0.2: the server certificate names
+localhost and 127.0.0.1 only, so 127.0.0.2 is a host name TLS must reject.
 """
 
 from __future__ import annotations
@@ -57,7 +61,11 @@ IAM_USERS: dict[str, list[str] | None] = {
     "alice": READ_SECRETS,
     "bob": READ_SECRETS,
     "carol": None,
+    "dave": ["sts:AssumeRole"],
 }
+# A role anyone in the account may assume, which may read secrets: dave can
+# read them only by chaining into it (assume_role in the config).
+READER_ROLE = "analytics-reader"
 
 
 def arn(user: str) -> str:
@@ -224,13 +232,14 @@ class Postgres:
         (self.data / "pg_hba.conf").write_text(
             "local all all trust\n"
             "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+            "hostssl all all 127.0.0.2/32 scram-sha-256\n"
             "hostssl all all ::1/128 scram-sha-256\n"
         )
         options = " ".join(
             [
                 f"-p {self.port}",
                 f"-k {self.dir}",
-                "-c listen_addresses=localhost",
+                "-c listen_addresses=localhost,127.0.0.2",
                 "-c fsync=off",
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
@@ -348,6 +357,31 @@ def seed_aws(moto: Moto) -> dict[str, tuple[str, str]]:
             )
         key = iam.create_access_key(UserName=user)["AccessKey"]
         keys[user] = (key["AccessKeyId"], key["SecretAccessKey"])
+    iam.create_role(
+        RoleName=READER_ROLE,
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    iam.put_role_policy(
+        RoleName=READER_ROLE,
+        PolicyName="read-secrets",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": READ_SECRETS, "Resource": "*"}],
+            }
+        ),
+    )
     return keys
 
 
@@ -523,6 +557,7 @@ def write_outputs(
         "database": DATABASE,
         "contact": CONTACT,
         "users": {u: {"arn": arn(u), "key_id": k[0]} for u, k in keys.items()},
+        "reader_role": f"arn:aws:iam::{ACCOUNT}:role/{READER_ROLE}",
         # Test-only knowledge, so tests can check what the package fetched.
         "db_passwords": passwords,
         "aws_secrets": {u: k[1] for u, k in keys.items()},

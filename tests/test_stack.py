@@ -27,7 +27,7 @@ def _point_boto_at_stack(local_stack: Stack, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setenv(key, value)
 
 
-@pytest.mark.parametrize("user", ["admin", "alice", "bob", "carol"])
+@pytest.mark.parametrize("user", ["admin", "alice", "bob", "carol", "dave"])
 def test_each_seeded_user_has_its_own_sts_identity(local_stack: Stack, user: str) -> None:
     ident = session(local_stack, user).client("sts").get_caller_identity()
     assert ident["Arn"] == local_stack["users"][user]["arn"]

@@ -110,7 +110,8 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         port,
         dbname: s.string("dbname")?.unwrap_or_else(|| name.to_string()),
         sslmode,
-        sslrootcert: s.string("sslrootcert")?.map(PathBuf::from),
+        // "" unsets it (e.g. a keyword override choosing sslmode=require).
+        sslrootcert: s.string("sslrootcert")?.filter(|p| !p.is_empty()).map(PathBuf::from),
         password_secret: s.string("password_secret")?.unwrap_or_else(|| DEFAULT_PASSWORD_SECRET.into()),
         context,
         default_user: s.string("default_user")?,

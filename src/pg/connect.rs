@@ -213,6 +213,10 @@ pub fn query_error(e: &tokio_postgres::Error, session: &Session) -> Error {
     if let Some(db) = e.as_db_error() {
         return Error::Database(Box::new(db_error(db)));
     }
+    if e.to_string().starts_with("error serializing parameter") {
+        // Our own parameter encoder refused a value: a data problem, not the connection's.
+        return Error::Data(chain(e));
+    }
     if e.is_closed() || session.is_closed() {
         session.mark_closed();
         return Error::Operational(format!(

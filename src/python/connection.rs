@@ -102,6 +102,12 @@ impl Connection {
         rows(py, outcome)
     }
 
+    /// Drops the session; returns what was open, if anything.
+    fn shut(&self) -> Option<Arc<Session>> {
+        self.in_transaction.store(false, Ordering::SeqCst);
+        self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    }
+
     fn end_transaction(&self, py: Python<'_>, sql: &'static str) -> PyResult<()> {
         let session = self.live()?;
         if !self.in_transaction.swap(false, Ordering::SeqCst) {
@@ -237,10 +243,14 @@ impl Connection {
         self.end_transaction(py, "ROLLBACK")
     }
 
-    /// Closes the connection; an open transaction is rolled back by the server.
-    fn close(&self) {
-        self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        self.in_transaction.store(false, Ordering::SeqCst);
+    /// Closes the connection; an open transaction is rolled back by the
+    /// server. Closing twice is an InterfaceError (PEP 249: nothing may be
+    /// done with a closed connection).
+    fn close(&self) -> PyResult<()> {
+        if self.shut().is_none() {
+            return Err(InterfaceError::new_err("the connection is already closed"));
+        }
+        Ok(())
     }
 
     #[getter]
@@ -304,7 +314,7 @@ impl Connection {
         } else {
             self.end_transaction(py, "COMMIT")
         };
-        self.close();
+        self.shut();
         ended.map(|()| false)
     }
 
