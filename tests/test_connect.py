@@ -157,7 +157,7 @@ def test_parameters_round_trip() -> None:
         cur.execute("select %s", (value,))
         got = cur.fetchone()
         assert got is not None
-        if value is None or isinstance(value, str) or isinstance(value, dict):
+        if value is None or isinstance(value, (str, dict)):
             assert got[0] == value
         else:
             assert got[0] == value, (value, got)
