@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +66,11 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def admin_sql(info: Stack, sql: str, dbname: str = "analytics") -> list[tuple[Any, ...]]:
+    with psycopg.connect(
+        host=info["pg_socket_dir"], port=info["pg_port"], user="postgres", dbname=dbname, autocommit=True
+    ) as conn:
+        cur = conn.execute(sql)
+        return cur.fetchall() if cur.description else []

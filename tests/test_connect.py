@@ -12,7 +12,6 @@ import unittest
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import credstash
 import dbapi20
@@ -21,7 +20,7 @@ import pytest
 
 import middleware
 
-from conftest import Stack
+from conftest import Stack, admin_sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
 import stack as stack_module
@@ -33,14 +32,6 @@ def alice(as_user: Callable[[str], None]) -> Iterator[None]:
     middleware.clear_cache()
     yield
     middleware.clear_cache()
-
-
-def admin_sql(info: Stack, sql: str, dbname: str = "analytics") -> list[tuple[Any, ...]]:
-    with psycopg.connect(
-        host=info["pg_socket_dir"], port=info["pg_port"], user="postgres", dbname=dbname, autocommit=True
-    ) as conn:
-        cur = conn.execute(sql)
-        return cur.fetchall() if cur.description else []
 
 
 # ------------------------------------------------------------ DB-API 2.0 suite

@@ -59,7 +59,12 @@ class Rows(Sequence[tuple[Any, ...]]):
         except ImportError as e:
             raise ImportError("Rows.to_pandas() needs pandas: pip install 'middleware[pandas]'") from e
         frame = pd.DataFrame.from_records(self._rows, columns=self.columns)
-        return frame.convert_dtypes(convert_string=False, convert_floating=False)
+        for name in frame.columns:
+            # Integer columns become nullable Int64 (a NULL must not turn them into floats).
+            column = frame[name]
+            if str(column.dtype) == "int64" or (column.dtype == object and _all_ints(column)):
+                frame[name] = column.astype("Int64")
+        return frame
 
     def to_arrow(self) -> pyarrow.Table:
         """A pyarrow Table (``pip install 'middleware[arrow]'``)."""
@@ -94,6 +99,11 @@ class Rows(Sequence[tuple[Any, ...]]):
             f"<table class='middleware-rows'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             f"{more}<p>{len(self._rows)} rows &times; {len(self.columns)} columns</p>"
         )
+
+
+def _all_ints(values: Any) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
 
 
 def _short(value: Any) -> str:

@@ -39,12 +39,15 @@ pub struct Outcome {
     pub rows_affected: Option<u64>,
 }
 
-/// Runs `sql` ($n placeholders) with `params`.
+/// Runs `sql` ($n placeholders) with `params`, after a BEGIN when `begin`.
+/// Everything sent to the server, the BEGIN and the statement_timeout
+/// backstop included, is inside the time limit.
 pub async fn run(
     session: &Session,
     sql: &str,
     params: &[Param],
     limit: Option<Duration>,
+    begin: bool,
     mut interrupt: Interrupt,
 ) -> Result<Outcome> {
     if session.is_closed() {
@@ -53,11 +56,16 @@ pub async fn run(
             session.label
         )));
     }
-    if let Some(limit) = limit {
-        set_backstop(session, limit).await?;
-    }
     let started = Instant::now();
-    let work = execute(session, sql, params);
+    let work = async {
+        if begin {
+            simple(session, "BEGIN").await?;
+        }
+        if let Some(limit) = limit {
+            set_backstop(session, limit).await?;
+        }
+        execute(session, sql, params).await
+    };
     pin_mut!(work);
     let deadline = async {
         match limit {

@@ -78,15 +78,22 @@ impl Connection {
     }
 
     /// Runs one statement, opening a transaction first unless in autocommit.
+    /// When the transaction was opened by this very call and the statement
+    /// failed (a timeout, an interrupt, an error), it is rolled back: nothing
+    /// of the caller's was in it, and the connection stays ready.
     pub fn run(&self, py: Python<'_>, sql: String, params: Vec<Param>, limit: Option<Duration>) -> PyResult<Outcome> {
         let session = self.live()?;
         let begin = !self.autocommit.load(Ordering::SeqCst) && !self.in_transaction.swap(true, Ordering::SeqCst);
-        wait(py, move |interrupt| async move {
-            if begin {
-                query::simple(&session, "BEGIN").await?;
+        let worker = session.clone();
+        let result =
+            wait(py, move |interrupt| async move { query::run(&worker, &sql, &params, limit, begin, interrupt).await });
+        if begin && result.is_err() && !session.is_closed() {
+            let undo = wait(py, move |_| async move { query::simple(&session, "ROLLBACK").await });
+            if undo.is_ok() {
+                self.in_transaction.store(false, Ordering::SeqCst);
             }
-            query::run(&session, &sql, &params, limit, interrupt).await
-        })
+        }
+        result
     }
 
     pub fn query_with_timeout_py<'py>(
