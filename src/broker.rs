@@ -104,9 +104,7 @@ pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Sessio
     let host = host(req, &scope).await.map_err(|e| aws_denial(req, &who, e))?;
     let secret_name = req.db.password_secret_for(req.user);
     let context = req.db.context_for(req.user);
-    let password = crate::secrets::get(req.config, &scope, &secret_name, None, &context)
-        .await
-        .map_err(|e| aws_denial(req, &who, e))?;
+    let password = fetch_password(req).await.map_err(|e| aws_denial(req, &who, e))?;
     let params = |password: &[u8]| -> Result<Params> {
         Ok(Params {
             host: host.clone(),
@@ -143,6 +141,13 @@ pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Sessio
         }
         other => other,
     }
+}
+
+/// The user's password from credstash (through the cache), read as the
+/// user's role when one is configured. Callers check access first.
+pub async fn fetch_password(req: &Request<'_>) -> Result<cache::Secret> {
+    let name = req.db.password_secret_for(req.user);
+    crate::secrets::get(req.config, &req.scope(), &name, None, &req.db.context_for(req.user)).await
 }
 
 /// The host: configured, or itself a credstash secret (`host_secret`).

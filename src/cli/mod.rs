@@ -3,7 +3,10 @@
 //! process itself. Exit codes: 0 ok, 1 error, 2 usage, 3 access denied,
 //! 4 timeout.
 
+mod access_cmd;
 mod config_cmd;
+mod db_cmd;
+mod format;
 mod output;
 mod secrets_cmd;
 
@@ -20,8 +23,8 @@ use crate::config::Sources;
     name = "middleware",
     version = crate::VERSION,
     about = "Database access for data teams: credstash passwords, per-user access, PostgreSQL/Redshift.",
-    after_help = "Examples:\n  middleware secrets get analytics.read_only.password database=analytics db_user=read_only\n  \
-        middleware config show",
+    after_help = "Examples:\n  middleware whoami\n  middleware query \"select count(*) from sales\" --timeout 30s\n  \
+        middleware connect analytics -u read_only\n  middleware secrets list\n  middleware config show",
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,6 +33,16 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Open psql on a database as a database user (password never on the command line).
+    Connect(db_cmd::Target),
+    /// Run SQL with a time limit and print the rows.
+    Query(db_cmd::QueryArgs),
+    /// Show your AWS identity and which database users you may use.
+    Whoami(access_cmd::ProfileArg),
+    /// Check every link: credentials, identity, policy, table, KMS, database login.
+    Doctor(db_cmd::Target),
+    /// Print the IAM policy that lets a principal read one database user's password.
+    IamPolicy(access_cmd::PolicyArgs),
     /// Read and write credstash secrets (credstash's commands and flags).
     Secrets(Box<secrets_cmd::SecretsArgs>),
     /// Show or check the resolved configuration.
@@ -74,11 +87,16 @@ pub fn run(argv: &[String], packaged_config: Option<PathBuf>, interrupted: Inter
     };
     let ctx = Context { sources: Sources::standard(packaged_config), interrupted };
     let result = match cli.command {
-        Command::Secrets(args) => secrets_cmd::run(&ctx, *args),
-        Command::Config { action } => config_cmd::run(&ctx, &action),
+        Command::Connect(target) => db_cmd::connect(&ctx, &target),
+        Command::Query(args) => db_cmd::query(&ctx, &args).map(|()| 0),
+        Command::Whoami(args) => access_cmd::whoami(&ctx, &args).map(|()| 0),
+        Command::Doctor(target) => access_cmd::doctor(&ctx, &target),
+        Command::IamPolicy(args) => access_cmd::iam_policy(&ctx, &args).map(|()| 0),
+        Command::Secrets(args) => secrets_cmd::run(&ctx, *args).map(|()| 0),
+        Command::Config { action } => config_cmd::run(&ctx, &action).map(|()| 0),
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(err) => report(&err),
     }
 }

@@ -1,0 +1,236 @@
+//! `middleware whoami`, `iam-policy` and `doctor`: who you are, what AWS
+//! must allow, and which link of the chain is broken.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+use serde_json::json;
+
+use super::db_cmd::Target;
+use super::{Context, output};
+use crate::broker::{self, Request};
+use crate::config::{Config, Database};
+use crate::credstash::store::Store;
+use crate::pg::query;
+use crate::runtime::Interrupt;
+use crate::{Error, Result, aws, identity, policy};
+
+#[derive(Args, Debug)]
+pub struct ProfileArg {
+    /// The AWS profile to act as.
+    #[arg(short = 'p', long)]
+    pub profile: Option<String>,
+}
+
+pub fn whoami(ctx: &Context, args: &ProfileArg) -> Result<()> {
+    let config = Config::load(&ctx.sources)?;
+    let target = aws::Target { profile: args.profile.clone(), ..aws::Target::default() };
+    let who = ctx.block_on(identity::whoami(&target))?;
+    let mut out = format!("arn:     {}\naccount: {}\nuser id: {}\n", who.arn, who.account, who.user_id);
+    if who.principal != who.arn {
+        let _ = writeln!(out, "role:    {}", who.principal);
+    }
+    let width = config.databases.iter().map(|d| d.name.len()).max().unwrap_or(8).max(8);
+    let _ = writeln!(out, "\n{:width$}  users you may use", "database");
+    for db in &config.databases {
+        let users = policy::usable_users(db, &who);
+        let shown = if users.is_empty() { "(none)".to_string() } else { users.join(", ") };
+        let _ = writeln!(out, "{:width$}  {shown}", db.name);
+    }
+    if config.databases.is_empty() {
+        out.push_str("(no databases configured)\n");
+    }
+    output::write_stdout(out.as_bytes())
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyArgs {
+    /// A database from the config.
+    database: String,
+    /// The database user to grant.
+    user: String,
+    /// The AWS account id for resource ARNs (default: the caller's).
+    #[arg(long)]
+    account: Option<String>,
+    #[command(flatten)]
+    profile: ProfileArg,
+}
+
+/// The IAM policy granting exactly the reads `connect` needs for one user:
+/// its credstash records (DynamoDB LeadingKeys) and their data keys (KMS
+/// encryption context).
+pub fn iam_policy(ctx: &Context, args: &PolicyArgs) -> Result<()> {
+    let config = Config::load(&ctx.sources)?;
+    let db = config.database(Some(&args.database))?;
+    if !db.users.contains_key(&args.user) {
+        return Err(Error::config(format!(
+            "database {:?} has no user {:?} in the config (users: {})",
+            db.name,
+            args.user,
+            db.users.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let account = match &args.account {
+        Some(a) => a.clone(),
+        None => {
+            let target = aws::Target { profile: args.profile.profile.clone(), ..aws::Target::default() };
+            ctx.block_on(identity::whoami(&target))?.account
+        }
+    };
+    let req = Request { config: &config, db, user: &args.user, profile: args.profile.profile.clone() };
+    let loc = broker::location(&req);
+    let region = loc.region.clone().unwrap_or_else(|| aws::FALLBACK_REGION.into());
+    let kms_region = loc.kms_region.clone().unwrap_or_else(|| region.clone());
+    let mut names = vec![db.password_secret_for(&args.user)];
+    if let Some(h) = &db.host_secret {
+        names.push(db.expand(h, &args.user));
+    }
+    let mut conditions = serde_json::Map::new();
+    for (k, v) in db.context_for(&args.user) {
+        conditions.insert(format!("kms:EncryptionContext:{k}"), json!(v));
+    }
+    let mut kms = json!({
+        "Sid": "DecryptItsDataKeys",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": format!("arn:aws:kms:{kms_region}:{account}:key/*"),
+    });
+    if !conditions.is_empty() {
+        kms["Condition"] = json!({ "StringEquals": conditions });
+    }
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadItsCredstashRecords",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+                "Resource": format!("arn:aws:dynamodb:{region}:{account}:table/{}", loc.table),
+                "Condition": { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": names } },
+            },
+            kms,
+        ],
+    });
+    let mut text = serde_json::to_string_pretty(&policy).unwrap_or_default();
+    text.push('\n');
+    if let Some(role) = db.users.get(&args.user).and_then(|u| u.assume_role.as_ref()) {
+        eprintln!(
+            "middleware: attach this policy to the role {role} (the user {:?} reads its password as that role)",
+            args.user
+        );
+    }
+    output::write_stdout(text.as_bytes())
+}
+
+/// One link of the chain: its name, and Ok(detail) or Err(what to do).
+struct Check {
+    name: String,
+    outcome: std::result::Result<String, String>,
+}
+
+pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
+    let config = match Config::load(&ctx.sources) {
+        Ok(c) => c,
+        Err(e) => {
+            output::write_stdout(format!("FAIL config: {e}\n").as_bytes())?;
+            return Ok(1);
+        }
+    };
+    let mut checks =
+        vec![Check { name: "config".into(), outcome: Ok(format!("{} database(s)", config.databases.len())) }];
+    let databases: Vec<&Database> = match &target.database {
+        Some(name) => vec![config.database(Some(name))?],
+        None => config.databases.iter().collect(),
+    };
+    let aws_target = aws::Target { profile: target.profile.clone(), ..aws::Target::default() };
+    let creds = ctx.block_on(async { aws::credentials(&aws_target).await.map_err(Error::Operational) });
+    checks.push(Check {
+        name: "AWS credentials".into(),
+        outcome: creds
+            .map(|c| format!("access key {}…", &c.access_key_id()[..c.access_key_id().len().min(8)]))
+            .map_err(|e| {
+                format!("{e}. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or `aws sso login`.")
+            }),
+    });
+    let who = ctx.block_on(identity::whoami(&aws_target));
+    checks.push(Check {
+        name: "identity (STS)".into(),
+        outcome: who.as_ref().map(|w| w.arn.clone()).map_err(ToString::to_string),
+    });
+    let mut failed = false;
+    let mut out = String::new();
+    let flush = |out: &mut String, checks: &mut Vec<Check>, failed: &mut bool| {
+        for c in checks.drain(..) {
+            match c.outcome {
+                Ok(detail) => {
+                    let _ = writeln!(out, "OK   {}: {detail}", c.name);
+                }
+                Err(fix) => {
+                    *failed = true;
+                    let _ = writeln!(out, "FAIL {}: {fix}", c.name);
+                }
+            }
+        }
+    };
+    flush(&mut out, &mut checks, &mut failed);
+    let Ok(who) = who else {
+        output::write_stdout(out.as_bytes())?;
+        return Ok(1);
+    };
+    for db in databases {
+        let _ = writeln!(out, "\n[{}]", db.name);
+        let usable = policy::usable_users(db, &who);
+        let user = target
+            .user
+            .clone()
+            .or_else(|| db.default_user.clone().filter(|u| usable.contains(u)))
+            .or_else(|| usable.first().cloned());
+        checks.push(Check {
+            name: "access policy".into(),
+            outcome: if usable.is_empty() {
+                Err(format!(
+                    "{} may use no user here; ask {} to add you to an allow list",
+                    who.arn,
+                    config.access.contact.as_deref().unwrap_or("your platform team")
+                ))
+            } else {
+                Ok(format!("you may use {}", usable.join(", ")))
+            },
+        });
+        let Some(user) = user else {
+            flush(&mut out, &mut checks, &mut failed);
+            continue;
+        };
+        let req = Request { config: &config, db, user: &user, profile: target.profile.clone() };
+        let loc = broker::location(&req);
+        let table = ctx.block_on(async {
+            let store = Store::shared(&loc).await?;
+            let region = store.region().to_string();
+            store.fetch(&db.password_secret_for(&user), None).await.map(|_| region)
+        });
+        checks.push(Check {
+            name: format!("credstash table {:?}", loc.table),
+            outcome: table
+                .map(|r| format!("readable in {r}, password record of {user:?} found"))
+                .map_err(|e| e.to_string()),
+        });
+        let secret = ctx.block_on(broker::fetch_password(&req));
+        checks.push(Check {
+            name: "KMS decrypt".into(),
+            outcome: secret.map(|_| format!("password of {user:?} decrypted")).map_err(|e| e.to_string()),
+        });
+        let login = ctx.block_on(async {
+            let session = broker::connect(&req, "middleware-doctor").await?;
+            query::run(&session, "select 1", &[], Some(std::time::Duration::from_secs(10)), false, Interrupt::never())
+                .await?;
+            Ok::<_, Error>(session.label.clone())
+        });
+        checks.push(Check {
+            name: "database login".into(),
+            outcome: login.map(|l| format!("{l}: select 1 ok")).map_err(|e| e.to_string().replace('\n', " | ")),
+        });
+        flush(&mut out, &mut checks, &mut failed);
+    }
+    output::write_stdout(out.as_bytes())?;
+    Ok(i32::from(failed))
+}

@@ -1,0 +1,182 @@
+//! `middleware query` and `middleware connect`: the broker's connection, in a
+//! terminal.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use super::{Context, format, output};
+use crate::broker::{self, Request};
+use crate::config::Config;
+use crate::pg::query;
+use crate::runtime::Interrupt;
+use crate::{Error, Result, duration};
+
+/// Which database, as whom.
+#[derive(Args, Debug)]
+pub struct Target {
+    /// A database from the config (default: the first one).
+    pub database: Option<String>,
+    /// The database user (default: the database's default_user).
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// The AWS profile to act as.
+    #[arg(short = 'p', long)]
+    pub profile: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  middleware query \"select count(*) from sales\"\n  \
+    middleware query analytics -u read_write --timeout 5m -f report.sql --format csv > out.csv\n  \
+    echo 'select 1' | middleware query -")]
+pub struct QueryArgs {
+    /// [DATABASE] SQL: a database from the config (default: the first one),
+    /// then the SQL to run, or `-` to read it from standard input.
+    #[arg(value_name = "ARGS", num_args = 0..=2)]
+    positional: Vec<String>,
+    #[arg(short = 'u', long)]
+    user: Option<String>,
+    #[arg(short = 'p', long)]
+    profile: Option<String>,
+    /// Read the SQL from a file.
+    #[arg(short = 'f', long)]
+    file: Option<PathBuf>,
+    /// Time limit, e.g. 30s, 5m (default: the database's default_timeout).
+    #[arg(long, value_parser = duration::parse)]
+    timeout: Option<Duration>,
+    /// Output format (default: table on a terminal, csv otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+    Jsonl,
+}
+
+impl QueryArgs {
+    /// (database, sql) from the positional arguments.
+    fn split(&self) -> Result<(Option<&str>, Option<&str>)> {
+        match (self.positional.as_slice(), &self.file) {
+            ([], _) => Ok((None, None)),
+            ([one], Some(_)) => Ok((Some(one.as_str()), None)),
+            ([one], None) => Ok((None, Some(one.as_str()))),
+            ([db, sql], None) => Ok((Some(db.as_str()), Some(sql.as_str()))),
+            (_, Some(_)) => Err(Error::Interface("give the SQL either as an argument or with -f FILE, not both".into())),
+            _ => Err(Error::Interface("too many arguments: middleware query [DATABASE] SQL".into())),
+        }
+    }
+}
+
+fn sql_text(args: &QueryArgs) -> Result<String> {
+    let (_, sql) = args.split()?;
+    let sql = match (sql, &args.file) {
+        (_, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| Error::Interface(format!("cannot read SQL from {}: {e}", path.display())))?,
+        (Some("-"), None) => {
+            let mut buf = String::new();
+            std::io::stdin()
+                .read_to_string(&mut buf)
+                .map_err(|e| Error::Interface(format!("cannot read SQL from standard input: {e}")))?;
+            buf
+        }
+        (Some(s), None) => s.to_string(),
+        (None, None) => {
+            return Err(Error::Interface("give the SQL to run, `-f FILE`, or `-` for standard input".into()));
+        }
+    };
+    if sql.trim().is_empty() {
+        return Err(Error::Interface("the SQL to run is empty".into()));
+    }
+    Ok(sql)
+}
+
+pub fn query(ctx: &Context, args: &QueryArgs) -> Result<()> {
+    let sql = sql_text(args)?;
+    let config = Config::load(&ctx.sources)?;
+    let db = config.database(args.split()?.0)?;
+    let user = db.user(args.user.as_deref())?;
+    let limit = broker::query_timeout(db, args.timeout)?;
+    let req = Request { config: &config, db, user, profile: args.profile.clone() };
+    let outcome = ctx.block_on(async {
+        let session = broker::connect(&req, "middleware-cli").await?;
+        query::run(&session, &sql, &[], Some(limit), false, Interrupt::never()).await
+    })?;
+    let tty = std::io::stdout().is_terminal();
+    let text = match args.format.unwrap_or(if tty { Format::Table } else { Format::Csv }) {
+        Format::Table => format::to_table(&outcome, tty && std::env::var_os("NO_COLOR").is_none()),
+        Format::Csv => format::to_csv(&outcome),
+        Format::Json => format::to_json(&outcome),
+        Format::Jsonl => format::to_jsonl(&outcome),
+    };
+    output::write_stdout(text.as_bytes())
+}
+
+/// Opens psql as the configured user. The password goes through a 0600
+/// passfile that exists only while psql runs: never argv, never the
+/// environment (which `ps e` shows).
+pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
+    let config = Config::load(&ctx.sources)?;
+    let db = config.database(target.database.as_deref())?;
+    let user = db.user(target.user.as_deref())?;
+    let req = Request { config: &config, db, user, profile: target.profile.clone() };
+    let psql = which("psql").ok_or_else(|| {
+        Error::Operational(
+            "psql is not installed: install it with `apt-get install postgresql-client` (Debian/Ubuntu) \
+             or `brew install libpq` (macOS), then try again"
+                .into(),
+        )
+    })?;
+    // Checks access, fetches the password and proves it works before psql starts.
+    let (host, password) = ctx.block_on(async {
+        let session = broker::connect(&req, "middleware-cli").await?;
+        let host = session.label.clone();
+        drop(session);
+        Ok((host, broker::fetch_password(&req).await?))
+    })?;
+    let host_name = db
+        .host
+        .clone()
+        .unwrap_or_else(|| host.split('@').nth(1).and_then(|h| h.split(':').next()).unwrap_or_default().to_string());
+    let passfile = tempfile::Builder::new()
+        .prefix("middleware-pgpass-")
+        .tempfile()
+        .map_err(|e| Error::Operational(format!("cannot create a temporary password file: {e}")))?;
+    let escape = |s: &str| s.replace('\\', "\\\\").replace(':', "\\:");
+    let line = format!(
+        "{}:{}:{}:{}:{}\n",
+        escape(&host_name),
+        db.port,
+        escape(&db.dbname),
+        escape(user),
+        escape(&String::from_utf8_lossy(&password))
+    );
+    let mut file = passfile.as_file();
+    file.write_all(line.as_bytes()).map_err(|e| Error::Operational(format!("cannot write the password file: {e}")))?;
+    let mut command = std::process::Command::new(psql);
+    command
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", passfile.path())
+        .env("PGHOST", &host_name)
+        .env("PGPORT", db.port.to_string())
+        .env("PGDATABASE", &db.dbname)
+        .env("PGUSER", user)
+        .env("PGSSLMODE", db.sslmode.as_str())
+        .env("PGAPPNAME", "middleware-psql");
+    if let Some(root) = &db.sslrootcert {
+        command.env("PGSSLROOTCERT", root);
+    }
+    let status = command.status().map_err(|e| Error::Operational(format!("cannot start psql: {e}")))?;
+    drop(passfile); // deleted as soon as psql is done with it
+    Ok(status.code().unwrap_or(1))
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file()))
+}
