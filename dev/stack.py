@@ -365,7 +365,8 @@ def seed_aws(moto: Moto) -> dict[str, tuple[str, str]]:
                 "Statement": [
                     {
                         "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                        # Named users: moto matches trust principals literally.
+                        "Principal": {"AWS": [arn(user) for user in IAM_USERS]},
                         "Action": "sts:AssumeRole",
                     }
                 ],

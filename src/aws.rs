@@ -96,7 +96,15 @@ pub async fn credentials(target: &Target) -> Result<Credentials, String> {
     }
     let config = sdk_config(target).await;
     let provider = config.credentials_provider().ok_or("no credentials provider is configured")?;
-    let credentials = provider.provide_credentials().await.map_err(|e| DisplayErrorContext(e).to_string())?;
+    let credentials = provider.provide_credentials().await.map_err(|e| {
+        // A role that cannot be assumed surfaces as a provider error whose
+        // text embeds AWS's XML answer: keep just AWS's message.
+        let text = DisplayErrorContext(e).to_string();
+        match (xml_tag(&text, "Code"), xml_tag(&text, "Message")) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            _ => text,
+        }
+    })?;
     if let Some(entry) = lock().iter_mut().find(|e| e.key == key) {
         entry.credentials = Some(credentials.clone());
     }

@@ -67,7 +67,9 @@ impl QueryArgs {
             ([one], Some(_)) => Ok((Some(one.as_str()), None)),
             ([one], None) => Ok((None, Some(one.as_str()))),
             ([db, sql], None) => Ok((Some(db.as_str()), Some(sql.as_str()))),
-            (_, Some(_)) => Err(Error::Interface("give the SQL either as an argument or with -f FILE, not both".into())),
+            (_, Some(_)) => {
+                Err(Error::Interface("give the SQL either as an argument or with -f FILE, not both".into()))
+            }
             _ => Err(Error::Interface("too many arguments: middleware query [DATABASE] SQL".into())),
         }
     }

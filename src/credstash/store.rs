@@ -99,7 +99,21 @@ impl Store {
         let table_target = aws::Target { region: loc.region.clone(), ..loc.target.clone() };
         let config = aws::sdk_config(&table_target).await;
         let region = config.region().map_or_else(|| aws::FALLBACK_REGION.to_string(), ToString::to_string);
-        let credentials = aws::credentials(&table_target).await.map_err(|e| no_credentials(&e))?;
+        let credentials = aws::credentials(&table_target).await.map_err(|e| {
+            if e.contains("AccessDenied") {
+                // Chaining into a role was refused: an access problem, not missing credentials.
+                Error::AccessDenied(Box::new(AccessDenied {
+                    message: format!("access denied: AWS refused to let you assume the role for this secret ({e})"),
+                    arn: aws::parse_denial(&e).arn,
+                    aws_code: Some("AccessDenied".into()),
+                    action: Some("sts:AssumeRole".into()),
+                    contact: loc.contact.clone(),
+                    ..AccessDenied::default()
+                }))
+            } else {
+                no_credentials(&e)
+            }
+        })?;
         let kms_config = match &loc.kms_region {
             Some(kms_region) if Some(kms_region) != loc.region.as_ref() => {
                 aws::sdk_config(&aws::Target { region: Some(kms_region.clone()), ..loc.target.clone() }).await

@@ -1,0 +1,90 @@
+"""Identity and access: the friendly pre-check, AWS's own denials, role
+chaining, whoami and check_access (moto with IAM enforcement on)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import middleware
+
+from conftest import Stack
+
+
+@pytest.fixture
+def switch(as_user: Callable[[str], None]) -> Callable[[str], None]:
+    def to(profile: str) -> None:
+        as_user(profile)
+        middleware.clear_cache()
+
+    return to
+
+
+def test_the_pre_check_denies_before_any_secret_is_read(
+    switch: Callable[[str], None], local_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switch("bob")
+    # Any DynamoDB call would now fail with "table does not exist": an
+    # AccessDenied proves the decision came before the store was touched.
+    monkeypatch.setenv("MIDDLEWARE_CREDSTASH_TABLE", "no-such-table")
+    with pytest.raises(middleware.AccessDenied) as denied:
+        middleware.connect(user="read_write")
+    err = denied.value
+    assert err.arn == local_stack["users"]["bob"]["arn"]
+    assert (err.database, err.user, err.allowed) == ("analytics", "read_write", ["read_only"])
+    assert err.aws_code is None and err.contact == local_stack["contact"]
+    text = str(err)
+    for part in (err.arn, "read_write", "analytics", "you may use: read_only", local_stack["contact"]):
+        assert part in text, part
+    with pytest.raises(middleware.AccessDenied):
+        middleware.check_access("analytics", "read_write")
+    with pytest.raises(middleware.OperationalError, match="does not exist"):
+        middleware.connect(user="read_only")  # allowed: now it does reach the store
+
+
+def test_aws_own_denial_reads_like_the_pre_check(switch: Callable[[str], None], local_stack: Stack) -> None:
+    switch("carol")  # the policy allows read_only to the whole account; IAM allows carol nothing
+    middleware.check_access("analytics", "read_only")
+    with pytest.raises(middleware.AccessDenied) as denied:
+        middleware.connect(user="read_only")
+    err = denied.value
+    assert err.arn == local_stack["users"]["carol"]["arn"]
+    assert err.aws_code == "AccessDenied" and err.action == "dynamodb:Query"
+    assert "<?xml" not in str(err) and "IAM permissions" in str(err)
+
+
+def test_an_allowed_user_connects_and_whoami_lists_its_users(
+    switch: Callable[[str], None], local_stack: Stack
+) -> None:
+    switch("alice")
+    conn = middleware.connect(user="read_write")
+    assert conn.query_with_timeout("select current_user")[0] == ("read_write",)
+    ident = middleware.whoami()
+    assert ident.arn == local_stack["users"]["alice"]["arn"]
+    assert ident.account == local_stack["account"]
+    assert ident.allowed == {"analytics": ["read_only", "read_write"]}
+    switch("bob")
+    assert middleware.whoami().allowed == {"analytics": ["read_only"]}
+    assert middleware.check_access() is None
+
+
+def test_role_chaining_reads_the_secret_as_the_role(
+    switch: Callable[[str], None], local_stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    switch("dave")  # may only call sts:AssumeRole
+    with pytest.raises(middleware.AccessDenied):
+        middleware.connect(user="read_only")
+    config = Path(local_stack["env"]["MIDDLEWARE_CONFIG"]).read_text()
+    config = config.replace(
+        'allow = ["account:123456789012"]',
+        f'allow = ["account:123456789012"]\nassume_role = "{local_stack["reader_role"]}"',
+    )
+    chained = tmp_path / "chained.toml"
+    chained.write_text(config)
+    monkeypatch.setenv("MIDDLEWARE_CONFIG", str(chained))
+    conn = middleware.connect(user="read_only")
+    assert conn.query_with_timeout("select current_user")[0] == ("read_only",)
+    # The pre-check still judges dave himself, not the role.
+    assert middleware.whoami().arn == local_stack["users"]["dave"]["arn"]

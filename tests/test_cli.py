@@ -1,0 +1,169 @@
+"""The `middleware` command line end to end against the stack."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from conftest import Stack, run_cli, user_env
+
+SALES = "select id, region, amount, sold_at from sales order by id limit 20"
+
+
+def psycopg_rows(info: Stack, sql: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(
+        host="localhost",
+        port=info["pg_port"],
+        dbname="analytics",
+        user="read_only",
+        password=info["db_passwords"]["read_only"],
+        sslmode="require",
+    ) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_query_formats_parse_back_to_the_rows(local_stack: Stack) -> None:
+    env = user_env(local_stack, "alice")
+    expected = psycopg_rows(local_stack, SALES)
+    done = run_cli("query", SALES, "--format", "csv", env=env)
+    assert done.returncode == 0, done.stderr
+    parsed = list(csv.reader(io.StringIO(done.stdout)))
+    assert parsed[0] == ["id", "region", "amount", "sold_at"]
+    assert [(int(r[0]), r[1], r[2]) for r in parsed[1:]] == [(i, r, str(a)) for i, r, a, _ in expected]
+    assert parsed[1][3] == expected[0][3].isoformat()
+
+    done = run_cli("query", "analytics", SALES, "--format", "json", env=env)
+    rows = json.loads(done.stdout)
+    assert [(r["id"], r["region"], r["amount"]) for r in rows] == [(i, r, str(a)) for i, r, a, _ in expected]
+    done = run_cli("query", SALES, "--format", "jsonl", env=env)
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == [r[0] for r in expected]
+    done = run_cli("query", "-", "--format", "table", env=env, input="select null::int as n, 'x' as s")
+    assert "NULL" in done.stdout and "(1 row)" in done.stdout
+
+
+def test_exit_codes(local_stack: Stack, tmp_path: Path) -> None:
+    alice, bob = user_env(local_stack, "alice"), user_env(local_stack, "bob")
+    sql_file = tmp_path / "q.sql"
+    sql_file.write_text("select 7")
+    assert run_cli("query", "-f", str(sql_file), env=alice).stdout == "?column?\n7\n"
+    assert run_cli("query", "--no-such-flag", env=alice).returncode == 2
+    denied = run_cli("query", "select 1", "-u", "read_write", env=bob)
+    assert denied.returncode == 3 and "access denied" in denied.stderr
+    timeout = run_cli("query", "select pg_sleep(5)", "--timeout", "500ms", env=alice)
+    assert timeout.returncode == 4 and "500ms" in timeout.stderr
+    bad = run_cli("query", "selec 1", env=alice)
+    assert bad.returncode == 1 and "42601" in bad.stderr and bad.stderr.count("\n") == 1
+    too_long = run_cli("query", "select 1", "--timeout", "1h", env=alice)
+    assert too_long.returncode == 1 and "max_timeout" in too_long.stderr
+
+
+def test_whoami_iam_policy_and_doctor(local_stack: Stack) -> None:
+    env = user_env(local_stack, "bob")
+    who = run_cli("whoami", env=env)
+    assert who.returncode == 0
+    assert local_stack["users"]["bob"]["arn"] in who.stdout
+    assert "analytics  read_only\n" in who.stdout
+
+    policy = json.loads(run_cli("iam-policy", "analytics", "read_only", env=env).stdout)
+    ddb, kms = policy["Statement"]
+    assert ddb["Resource"] == "arn:aws:dynamodb:us-east-1:123456789012:table/credential-store"
+    assert ddb["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == [
+        "analytics.read_only.password"
+    ]
+    assert kms["Action"] == "kms:Decrypt"
+    assert kms["Condition"]["StringEquals"] == {
+        "kms:EncryptionContext:database": "analytics",
+        "kms:EncryptionContext:db_user": "read_only",
+    }
+
+    healthy = run_cli("doctor", env=env)
+    assert healthy.returncode == 0, healthy.stdout
+    assert "FAIL" not in healthy.stdout and "OK   database login" in healthy.stdout
+    broken = run_cli("doctor", env={**env, "MIDDLEWARE_CREDSTASH_TABLE": "gone"})
+    assert broken.returncode == 1
+    assert "FAIL credstash table" in broken.stdout and "secrets setup" in broken.stdout
+
+
+FAKE_PSQL = """#!{python}
+import os, stat, sys
+print("argv", sys.argv[1:])
+print("env", sorted(k for k in os.environ if k.startswith("PG")))
+path = os.environ["PGPASSFILE"]
+print("mode", oct(stat.S_IMODE(os.stat(path).st_mode)))
+print("password", open(path).read().strip().rsplit(":", 1)[1])
+print("passfile", path)
+"""
+
+
+def test_connect_runs_psql_with_the_password_only_in_a_private_file(
+    local_stack: Stack, tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "psql"
+    fake.write_text(FAKE_PSQL.format(python=sys.executable))
+    fake.chmod(0o755)
+    env = user_env(local_stack, "alice")
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    done = run_cli("connect", "analytics", "-u", "read_write", env=env)
+    assert done.returncode == 0, done.stderr
+    password = local_stack["db_passwords"]["read_write"]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert password not in lines["argv"] and password not in lines["env"]
+    assert "PGPASSWORD" not in lines["env"] and "PGSSLROOTCERT" in lines["env"]
+    assert lines["mode"] == "0o600"
+    assert lines["password"] == password, "psql gets the real password through the file"
+    assert not Path(lines["passfile"]).exists(), "the file is gone once psql exits"
+
+    env["PATH"] = f"{tmp_path / 'empty'}"
+    missing = run_cli("connect", env=env)
+    assert missing.returncode == 1 and "apt-get install postgresql-client" in missing.stderr
+
+
+def test_ps_never_shows_the_password_during_a_real_psql_session(local_stack: Stack) -> None:
+    env = user_env(local_stack, "alice")
+    password = local_stack["db_passwords"]["read_only"]
+    seen: list[str] = []
+
+    def watch() -> None:
+        deadline = time.monotonic() + 1.8
+        while time.monotonic() < deadline:
+            ps = subprocess.run(["ps", "axeww", "-o", "args"], capture_output=True, text=True)
+            seen.append(ps.stdout)
+            time.sleep(0.2)
+
+    with subprocess.Popen(
+        [str(Path(sys.executable).parent / "middleware"), "connect"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as session:
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        out, err = session.communicate(
+            "select 'session-' || current_user;\nselect pg_sleep(2);\n", timeout=30
+        )
+        watcher.join()
+    assert session.returncode == 0, err
+    assert "session-read_only" in out
+    assert any("psql" in snapshot for snapshot in seen), "psql was running while we looked"
+    assert all(password not in snapshot for snapshot in seen)
+
+
+def test_config_check_and_show_through_the_stack_config(local_stack: Stack) -> None:
+    env = user_env(local_stack, "alice")
+    assert run_cli("config", "check", env=env).returncode == 0
+    shown = run_cli("config", "show", env=env).stdout
+    assert "verify-full" in shown and "$MIDDLEWARE_CONFIG" in shown
+    for secret in local_stack["db_passwords"].values():
+        assert secret not in shown
