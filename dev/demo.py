@@ -35,7 +35,8 @@ def banner(text: str) -> None:
 
 
 def shell(info: dict[str, Any], profile: str, *args: str, expect: int = 0) -> None:
-    print(f"$ AWS_PROFILE={profile} middleware {' '.join(args)}", flush=True)
+    shown = " ".join(a if " " not in a else repr(a) for a in args)
+    print(f"$ AWS_PROFILE={profile} middleware {shown}", flush=True)
     done = subprocess.run([MIDDLEWARE, *args], env=env_for(info, profile), text=True)
     if done.returncode != expect:
         raise SystemExit(f"demo step failed: exit {done.returncode}, expected {expect}")
@@ -56,19 +57,78 @@ def main() -> None:
         print(f"stack up in {info['start_seconds']:.2f}s (total {time.monotonic() - started:.2f}s)")
         print(f"moto at {info['moto_url']}, PostgreSQL on port {info['pg_port']}")
 
-        banner("The configuration a platform team ships, resolved with its sources")
-        shell(info, "alice", "config", "show")
-        shell(info, "alice", "config", "check")
+        banner("Who am I, and which database users may I use? (alice, a data scientist)")
+        shell(info, "alice", "whoami")
 
-        banner("The Python package, as a notebook imports it")
+        banner("A notebook: connect, a query with a timeout, results as a table")
         python(
             info,
             "alice",
             """
             import middleware
-            print(middleware.__version__, middleware.apilevel, middleware.paramstyle)
+            conn = middleware.connect("analytics")          # user: the default, read_only
+            rows = conn.query_with_timeout(
+                "select region, count(*) as sales, sum(amount) as total"
+                " from sales group by region order by region",
+                timeout=10,
+            )
+            print(rows)
+            print(rows.to_dicts()[0])
             """,
         )
+
+        banner("A runaway query is cancelled on the server when its time is up")
+        python(
+            info,
+            "alice",
+            """
+            import middleware, time
+            started = time.monotonic()
+            try:
+                middleware.query_with_timeout("select pg_sleep(60)", timeout=1)
+            except middleware.QueryTimeout as e:
+                print(f"QueryTimeout after {time.monotonic() - started:.2f}s: {e}")
+            print("same connection, next query:", middleware.query_with_timeout("select 1 as ok")[0])
+            """,
+        )
+
+        banner("bob may only use read_only: asking for read_write gets a plain answer")
+        python(
+            info,
+            "bob",
+            """
+            import middleware
+            try:
+                middleware.connect("analytics", user="read_write")
+            except middleware.AccessDenied as e:
+                print(e)
+            """,
+        )
+
+        banner("carol is allowed by the policy but AWS grants her nothing: AWS's no, explained")
+        shell(info, "carol", "query", "select 1", expect=3)
+
+        banner("The CLI: a query with a time limit, as CSV")
+        shell(
+            info,
+            "alice",
+            "query",
+            "select id, region, amount from sales order by id limit 3",
+            "--format",
+            "csv",
+        )
+        shell(info, "alice", "query", "select pg_sleep(5)", "--timeout", "500ms", expect=4)
+
+        banner("Secrets, compatible with credstash (admin, a platform engineer)")
+        shell(info, "admin", "secrets", "list")
+        shell(info, "admin", "iam-policy", "analytics", "read_only")
+
+        banner("Every link checked")
+        shell(info, "bob", "doctor")
+
+        banner("The configuration, resolved with its sources")
+        shell(info, "alice", "config", "show")
+
     banner("Done: the stack is stopped and its files removed")
 
 
