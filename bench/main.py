@@ -9,13 +9,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
 
+import bench_pg
 import bench_secrets
 
 import stack
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets"}
+    wanted = set(sys.argv[1:]) or {"secrets", "pg"}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
@@ -23,6 +24,9 @@ def main() -> None:
         os.environ.update(info["env"], AWS_PROFILE="admin", HOME=info["dir"])
         if "secrets" in wanted:
             bench_secrets.run(info)
+        if "pg" in wanted:
+            os.environ["AWS_PROFILE"] = "alice"
+            bench_pg.run(info)
 
 
 if __name__ == "__main__":
