@@ -39,16 +39,44 @@ pub struct Outcome {
     pub rows_affected: Option<u64>,
 }
 
-/// Runs `sql` ($n placeholders) with `params`, after a BEGIN when `begin`.
-/// Everything sent to the server, the BEGIN and the statement_timeout
-/// backstop included, is inside the time limit.
+/// Rows are handed over in batches of this many, so a large result never
+/// sits in memory twice (decoded values and their Python objects).
+pub const BATCH: usize = 4096;
+
+/// Receives a result's rows batch by batch.
+pub type Sink<'a> = dyn FnMut(Vec<Vec<Value>>) -> Result<()> + 'a;
+
+/// Runs `sql` and collects every row.
 pub async fn run(
     session: &Session,
     sql: &str,
     params: &[Param],
     limit: Option<Duration>,
     begin: bool,
+    interrupt: Interrupt,
+) -> Result<Outcome> {
+    let mut rows = Vec::with_capacity(BATCH);
+    let mut collect = |batch: Vec<Vec<Value>>| {
+        rows.extend(batch);
+        Ok(())
+    };
+    let mut outcome = run_into(session, sql, params, limit, begin, interrupt, &mut collect).await?;
+    outcome.rows = rows;
+    Ok(outcome)
+}
+
+/// Runs `sql` ($n placeholders) with `params`, after a BEGIN when `begin`,
+/// handing rows to `sink` as they arrive; the returned outcome has the
+/// columns and count but no rows. Everything sent to the server, the BEGIN
+/// and the statement_timeout backstop included, is inside the time limit.
+pub async fn run_into(
+    session: &Session,
+    sql: &str,
+    params: &[Param],
+    limit: Option<Duration>,
+    begin: bool,
     mut interrupt: Interrupt,
+    sink: &mut Sink<'_>,
 ) -> Result<Outcome> {
     if session.is_closed() {
         return Err(Error::Interface(format!(
@@ -64,7 +92,7 @@ pub async fn run(
         if let Some(limit) = limit {
             set_backstop(session, limit).await?;
         }
-        execute(session, sql, params).await
+        execute(session, sql, params, sink).await
     };
     pin_mut!(work);
     let deadline = async {
@@ -88,7 +116,7 @@ pub async fn run(
     }
 }
 
-async fn execute(session: &Session, sql: &str, params: &[Param]) -> Result<Outcome> {
+async fn execute(session: &Session, sql: &str, params: &[Param], sink: &mut Sink<'_>) -> Result<Outcome> {
     let types: Vec<Type> = params.iter().map(Param::declared_type).collect();
     let oids: Vec<u32> = types.iter().map(Type::oid).collect();
     let cached = session.statements.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(sql, &oids);
@@ -118,7 +146,7 @@ async fn execute(session: &Session, sql: &str, params: &[Param]) -> Result<Outco
         .collect();
     let stream = session.client.query_raw(&statement, params.iter()).await.map_err(|e| query_error(&e, session))?;
     pin_mut!(stream);
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(BATCH);
     while let Some(row) = stream.next().await {
         let row = row.map_err(|e| query_error(&e, session))?;
         let values = (0..row.len())
@@ -128,9 +156,15 @@ async fn execute(session: &Session, sql: &str, params: &[Param]) -> Result<Outco
             })
             .collect::<Result<Vec<_>>>()?;
         rows.push(values);
+        if rows.len() == BATCH {
+            sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH)))?;
+        }
+    }
+    if !rows.is_empty() {
+        sink(rows)?;
     }
     let rows_affected = stream.rows_affected();
-    Ok(Outcome { columns, rows, rows_affected })
+    Ok(Outcome { columns, rows: Vec::new(), rows_affected })
 }
 
 /// Sends the CancelRequest and waits for the query to come back, each

@@ -2,14 +2,13 @@
 //! [`super::blocking::wait`]: the GIL is released and Ctrl-C cancels the
 //! server-side query.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDelta, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDelta, PyDict, PyList, PyString};
 
 use super::blocking::wait;
 use super::convert;
@@ -20,6 +19,7 @@ use crate::pg::bind::Param;
 use crate::pg::connect::Session;
 use crate::pg::params::{self, Order};
 use crate::pg::query::{self, Outcome};
+use crate::pg::value::Value;
 
 /// A connection to one database as one database user.
 #[pyclass(frozen, name = "Connection", module = "middleware")]
@@ -81,19 +81,50 @@ impl Connection {
     /// When the transaction was opened by this very call and the statement
     /// failed (a timeout, an interrupt, an error), it is rolled back: nothing
     /// of the caller's was in it, and the connection stays ready.
-    pub fn run(&self, py: Python<'_>, sql: String, params: Vec<Param>, limit: Option<Duration>) -> PyResult<Outcome> {
+    pub fn run(
+        &self,
+        py: Python<'_>,
+        sql: String,
+        params: Vec<Param>,
+        limit: Option<Duration>,
+    ) -> PyResult<(Outcome, Py<PyList>)> {
         let session = self.live()?;
         let begin = !self.autocommit.load(Ordering::SeqCst) && !self.in_transaction.swap(true, Ordering::SeqCst);
         let worker = session.clone();
-        let result =
-            wait(py, move |interrupt| async move { query::run(&worker, &sql, &params, limit, begin, interrupt).await });
+        let list = PyList::empty(py).unbind();
+        let target = list.clone_ref(py);
+        let failed: Arc<Mutex<Option<PyErr>>> = Arc::default();
+        let slot = failed.clone();
+        let result = wait(py, move |interrupt| async move {
+            // Rows become Python objects batch by batch as they arrive (this
+            // future runs on the calling thread), so a large result is never
+            // held twice.
+            let mut sink = |batch: Vec<Vec<Value>>| -> crate::Result<()> {
+                Python::attach(|py| {
+                    let list = target.bind(py);
+                    for row in batch {
+                        list.append(convert::row(py, &row)?)?;
+                    }
+                    Ok::<_, PyErr>(())
+                })
+                .map_err(|e| {
+                    *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                    crate::Error::Data("a value could not be converted to Python".into())
+                })
+            };
+            query::run_into(&worker, &sql, &params, limit, begin, interrupt, &mut sink).await
+        });
+        let result = match failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            Some(conversion) => Err(conversion),
+            None => result,
+        };
         if begin && result.is_err() && !session.is_closed() {
             let undo = wait(py, move |_| async move { query::simple(&session, "ROLLBACK").await });
             if undo.is_ok() {
                 self.in_transaction.store(false, Ordering::SeqCst);
             }
         }
-        result
+        result.map(|outcome| (outcome, list))
     }
 
     pub fn query_with_timeout_py<'py>(
@@ -105,8 +136,8 @@ impl Connection {
     ) -> PyResult<Bound<'py, PyAny>> {
         let limit = self.limit(timeout)?;
         let (sql, values) = prepare(sql, params)?;
-        let outcome = self.run(py, sql, values, Some(limit))?;
-        rows(py, outcome)
+        let (outcome, list) = self.run(py, sql, values, Some(limit))?;
+        rows(py, &outcome, list)
     }
 
     /// Drops the session; returns what was open, if anything.
@@ -203,14 +234,10 @@ pub fn prepare(sql: &str, parameters: Option<&Bound<'_, PyAny>>) -> PyResult<(St
 
 static ROWS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-/// A `middleware.rows.Rows` of an outcome.
-pub fn rows(py: Python<'_>, outcome: Outcome) -> PyResult<Bound<'_, PyAny>> {
+/// A `middleware.rows.Rows` of a result.
+pub fn rows<'py>(py: Python<'py>, outcome: &Outcome, list: Py<PyList>) -> PyResult<Bound<'py, PyAny>> {
     let class = ROWS.get_or_try_init(py, || Ok::<_, PyErr>(py.import("middleware.rows")?.getattr("Rows")?.unbind()))?;
     let columns: Vec<String> = outcome.columns.iter().map(|c| c.name.clone()).collect();
-    let list = PyList::empty(py);
-    for row in outcome.rows {
-        list.append(convert::row(py, &row)?)?;
-    }
     class.bind(py).call1((columns, list))
 }
 
@@ -341,7 +368,9 @@ impl Connection {
 pub struct Cursor {
     #[pyo3(get)]
     connection: Py<Connection>,
-    rows: VecDeque<Py<PyTuple>>,
+    /// The result's rows and how many were fetched already.
+    rows: Option<Py<PyList>>,
+    position: usize,
     description: Option<Py<PyAny>>,
     #[pyo3(get)]
     rowcount: i64,
@@ -352,7 +381,7 @@ pub struct Cursor {
 
 impl Cursor {
     fn new(connection: Py<Connection>) -> Self {
-        Cursor { connection, rows: VecDeque::new(), description: None, rowcount: -1, arraysize: 1, closed: false }
+        Cursor { connection, rows: None, position: 0, description: None, rowcount: -1, arraysize: 1, closed: false }
     }
 
     fn check_open(&self, py: Python<'_>) -> PyResult<()> {
@@ -365,8 +394,7 @@ impl Cursor {
         Ok(())
     }
 
-    fn take_outcome(&mut self, py: Python<'_>, outcome: Outcome) -> PyResult<()> {
-        self.rows.clear();
+    fn take_outcome(&mut self, py: Python<'_>, outcome: &Outcome, list: Py<PyList>) -> PyResult<()> {
         self.description = None;
         if !outcome.columns.is_empty() {
             let desc = outcome
@@ -377,10 +405,32 @@ impl Cursor {
             self.description = Some(PyList::new(py, desc)?.into_any().unbind());
         }
         self.rowcount = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        for row in outcome.rows {
-            self.rows.push_back(convert::row(py, &row)?.unbind());
-        }
+        self.rows = Some(list);
+        self.position = 0;
         Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.rows = None;
+        self.position = 0;
+        self.description = None;
+        self.rowcount = -1;
+    }
+
+    /// The next `n` rows (all remaining when None).
+    fn take<'py>(&mut self, py: Python<'py>, n: Option<usize>) -> Bound<'py, PyList> {
+        let Some(rows) = &self.rows else { return PyList::empty(py) };
+        let rows = rows.bind(py);
+        let end = n.map_or(rows.len(), |n| (self.position + n).min(rows.len()));
+        let start = self.position.min(end);
+        self.position = end;
+        if start == 0 && end == rows.len() {
+            let all = rows.clone();
+            self.rows = Some(PyList::empty(py).unbind());
+            self.position = 0;
+            return all;
+        }
+        rows.get_slice(start, end)
     }
 
     fn no_result_set(&self) -> PyResult<()> {
@@ -403,11 +453,9 @@ impl Cursor {
         slf.check_open(py)?;
         let (sql, values) = prepare(operation, parameters)?;
         let conn = slf.connection.clone_ref(py);
-        slf.rows.clear();
-        slf.description = None;
-        slf.rowcount = -1;
-        let outcome = conn.bind(py).get().run(py, sql, values, None)?;
-        slf.take_outcome(py, outcome)?;
+        slf.reset();
+        let (outcome, list) = conn.bind(py).get().run(py, sql, values, None)?;
+        slf.take_outcome(py, &outcome, list)?;
         Ok(slf)
     }
 
@@ -422,33 +470,39 @@ impl Cursor {
         let mut total: i64 = 0;
         for parameters in seq_of_parameters.try_iter()? {
             let (sql, values) = prepare(operation, Some(&parameters?))?;
-            let outcome = conn.bind(py).get().run(py, sql, values, None)?;
+            let (outcome, _) = conn.bind(py).get().run(py, sql, values, None)?;
             total += outcome.rows_affected.map_or(0, |n| i64::try_from(n).unwrap_or(0));
         }
-        slf.rows.clear();
-        slf.description = None;
+        slf.reset();
         slf.rowcount = total;
         Ok(slf)
     }
 
-    fn fetchone(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyTuple>>> {
+    fn fetchone(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         self.check_open(py)?;
         self.no_result_set()?;
-        Ok(self.rows.pop_front())
+        let Some(rows) = &self.rows else { return Ok(None) };
+        let rows = rows.bind(py);
+        if self.position >= rows.len() {
+            return Ok(None);
+        }
+        let row = rows.get_item(self.position)?;
+        self.position += 1;
+        Ok(Some(row.unbind()))
     }
 
     #[pyo3(signature = (size=None))]
-    fn fetchmany(&mut self, py: Python<'_>, size: Option<usize>) -> PyResult<Vec<Py<PyTuple>>> {
+    fn fetchmany<'py>(&mut self, py: Python<'py>, size: Option<usize>) -> PyResult<Bound<'py, PyList>> {
         self.check_open(py)?;
         self.no_result_set()?;
-        let n = size.unwrap_or(self.arraysize).min(self.rows.len());
-        Ok(self.rows.drain(..n).collect())
+        let n = size.unwrap_or(self.arraysize);
+        Ok(self.take(py, Some(n)))
     }
 
-    fn fetchall(&mut self, py: Python<'_>) -> PyResult<Vec<Py<PyTuple>>> {
+    fn fetchall<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         self.check_open(py)?;
         self.no_result_set()?;
-        Ok(self.rows.drain(..).collect())
+        Ok(self.take(py, None))
     }
 
     #[getter]
@@ -458,7 +512,7 @@ impl Cursor {
 
     fn close(&mut self) {
         self.closed = true;
-        self.rows.clear();
+        self.rows = None;
     }
 
     #[getter]
@@ -491,7 +545,7 @@ impl Cursor {
         slf
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyTuple>>> {
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         self.fetchone(py)
     }
 
