@@ -43,14 +43,30 @@ impl Request<'_> {
 }
 
 /// The friendly pre-check: the caller's identity against the policy, before
-/// any secret is touched.
+/// any secret is touched (except the policy itself, when it lives in
+/// credstash).
 pub async fn check_access(req: &Request<'_>) -> Result<Identity> {
     let who = identity::whoami(&req.caller_target()).await?;
-    let decision = policy::decide(req.db, req.user, &who);
+    let db = with_policy(req.config, req.db, req.profile.clone()).await?;
+    let decision = policy::decide(&db, req.user, &who);
     if decision.allowed {
         return Ok(who);
     }
-    Err(denied(req, &who, decision.usable, None, None))
+    let req = Request { db: &db, ..req.clone() };
+    Err(denied(&req, &who, decision.usable, None, None))
+}
+
+/// `db` with its allow lists replaced by those of `[access] policy_secret`,
+/// when one is configured (read through the secret cache).
+pub async fn with_policy(config: &Config, db: &Database, profile: Option<String>) -> Result<Database> {
+    let mut db = db.clone();
+    if let Some(name) = &config.access.policy_secret {
+        let scope = Scope { profile, ..Scope::default() };
+        let secret = crate::secrets::get(config, &scope, name, None, &crate::credstash::store::Context::new()).await?;
+        let text = crate::secrets::text(name, &secret)?;
+        policy::apply_rules(&mut db, &policy::parse_rules(&text, &format!("credstash secret {name:?}"))?);
+    }
+    Ok(db)
 }
 
 fn denied(
@@ -172,7 +188,7 @@ async fn host(req: &Request<'_>, scope: &Scope) -> Result<String> {
 fn aws_denial(req: &Request<'_>, who: &Identity, err: Error) -> Error {
     match err {
         Error::AccessDenied(d) => {
-            let usable = policy::usable_users(req.db, who);
+            let usable = policy::usable_users(req.db, who); // the file's view: the secret's was checked already
             denied(req, who, usable, d.aws_code.clone(), d.action.clone())
         }
         Error::Kms { aws_code: Some(code), .. } if code == "InvalidCiphertextException" => {

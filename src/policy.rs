@@ -144,3 +144,69 @@ mod tests {
         assert_eq!(alice.usable, vec!["read_only".to_string(), "read_write".to_string()]);
     }
 }
+
+/// The `[databases.<db>.users.<user>] allow = [...]` rules of a policy kept
+/// in a credstash secret (`[access] policy_secret`), parsed. The secret's
+/// rules replace the file's for every database user it names.
+pub fn parse_rules(text: &str, source: &str) -> crate::Result<Vec<(String, String, Vec<String>)>> {
+    let bad = |what: String| crate::Error::config(format!("invalid access policy in {source}: {what}"));
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| bad(e.to_string().trim_end().to_string()))?;
+    let mut rules = Vec::new();
+    for (key, value) in &table {
+        if key != "databases" {
+            return Err(bad(format!(
+                "unknown key {key:?}; only [databases.<db>.users.<user>] allow = [...] belongs here"
+            )));
+        }
+        let Some(databases) = value.as_table() else { return Err(bad("databases must be a table".into())) };
+        for (db, section) in databases {
+            let users = section.as_table().and_then(|t| t.get("users")).and_then(toml::Value::as_table);
+            let Some(users) = users.filter(|_| section.as_table().is_some_and(|t| t.len() == 1)) else {
+                return Err(bad(format!("databases.{db} may only hold a users table")));
+            };
+            for (user, rule) in users {
+                let allow = rule
+                    .as_table()
+                    .filter(|t| t.len() == 1)
+                    .and_then(|t| t.get("allow"))
+                    .and_then(toml::Value::as_array)
+                    .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>())
+                    .ok_or_else(|| bad(format!("databases.{db}.users.{user} must be {{ allow = [\"...\"] }}")))?;
+                rules.push((db.clone(), user.clone(), allow));
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// Applies parsed rules to one database's users (adding users it names).
+pub fn apply_rules(db: &mut Database, rules: &[(String, String, Vec<String>)]) {
+    for (name, user, allow) in rules {
+        if *name == db.name {
+            db.users.entry(user.clone()).or_default().allow.clone_from(allow);
+        }
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn policy_secrets_parse_and_replace_allow_lists() {
+        let text = "[databases.a.users.ro]\nallow = [\"*\"]\n[databases.a.users.rw]\nallow = [\"account:1\"]\n";
+        let rules = parse_rules(text, "secret p").unwrap();
+        assert_eq!(rules.len(), 2);
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "[databases.a.users.ro]\nallow = []\n").unwrap();
+        let sources = crate::config::Sources { env_file: Some(file.path().into()), ..Default::default() };
+        let mut db = crate::config::Config::load(&sources).unwrap().databases.remove(0);
+        apply_rules(&mut db, &rules);
+        assert_eq!(db.users["ro"].allow, vec!["*".to_string()]);
+        assert_eq!(db.users["rw"].allow, vec!["account:1".to_string()]);
+        for bad in ["x = 1", "[databases.a]\nhost = \"h\"", "[databases.a.users.ro]\nallow = \"*\"", "[[nope"] {
+            let message = parse_rules(bad, "secret p").unwrap_err().to_string();
+            assert!(message.contains("secret p"), "{bad}: {message}");
+        }
+    }
+}

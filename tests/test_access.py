@@ -88,3 +88,28 @@ def test_role_chaining_reads_the_secret_as_the_role(
     assert conn.query_with_timeout("select current_user")[0] == ("read_only",)
     # The pre-check still judges dave himself, not the role.
     assert middleware.whoami().arn == local_stack["users"]["dave"]["arn"]
+
+
+def test_a_policy_kept_in_credstash_replaces_the_files_rules(
+    switch: Callable[[str], None], local_stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    name = "middleware.policy.test"
+    switch("admin")
+    bob = local_stack["users"]["bob"]["arn"]
+    middleware.put_secret(name, f'[databases.analytics.users.read_write]\nallow = ["{bob}"]\n')
+    try:
+        config = Path(local_stack["env"]["MIDDLEWARE_CONFIG"]).read_text()
+        config = config.replace("[access]\n", f'[access]\npolicy_secret = "{name}"\n')
+        with_secret = tmp_path / "with-secret.toml"
+        with_secret.write_text(config)
+        monkeypatch.setenv("MIDDLEWARE_CONFIG", str(with_secret))
+        switch("bob")
+        assert middleware.whoami().allowed == {"analytics": ["read_only", "read_write"]}
+        conn = middleware.connect(user="read_write")
+        assert conn.query_with_timeout("select current_user")[0] == ("read_write",)
+        switch("alice")  # the secret's list for read_write no longer names alice
+        with pytest.raises(middleware.AccessDenied, match="you may use: read_only"):
+            middleware.connect(user="read_write")
+    finally:
+        switch("admin")
+        middleware.delete_secret(name)

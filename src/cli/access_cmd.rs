@@ -26,13 +26,20 @@ pub fn whoami(ctx: &Context, args: &ProfileArg) -> Result<()> {
     let config = Config::load(&ctx.sources)?;
     let target = aws::Target { profile: args.profile.clone(), ..aws::Target::default() };
     let who = ctx.block_on(identity::whoami(&target))?;
+    let databases = ctx.block_on(async {
+        let mut all = Vec::new();
+        for db in &config.databases {
+            all.push(broker::with_policy(&config, db, args.profile.clone()).await?);
+        }
+        Ok(all)
+    })?;
     let mut out = format!("arn:     {}\naccount: {}\nuser id: {}\n", who.arn, who.account, who.user_id);
     if who.principal != who.arn {
         let _ = writeln!(out, "role:    {}", who.principal);
     }
-    let width = config.databases.iter().map(|d| d.name.len()).max().unwrap_or(8).max(8);
+    let width = databases.iter().map(|d| d.name.len()).max().unwrap_or(8).max(8);
     let _ = writeln!(out, "\n{:width$}  users you may use", "database");
-    for db in &config.databases {
+    for db in &databases {
         let users = policy::usable_users(db, &who);
         let shown = if users.is_empty() { "(none)".to_string() } else { users.join(", ") };
         let _ = writeln!(out, "{:width$}  {shown}", db.name);
@@ -179,7 +186,13 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
     };
     for db in databases {
         let _ = writeln!(out, "\n[{}]", db.name);
-        let usable = policy::usable_users(db, &who);
+        let usable = match ctx.block_on(broker::with_policy(&config, db, target.profile.clone())) {
+            Ok(effective) => policy::usable_users(&effective, &who),
+            Err(e) => {
+                checks.push(Check { name: "access policy secret".into(), outcome: Err(e.to_string()) });
+                Vec::new()
+            }
+        };
         let user = target
             .user
             .clone()

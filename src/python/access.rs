@@ -182,9 +182,16 @@ impl PyIdentity {
 #[pyo3(signature = (*, profile=None))]
 pub fn whoami(py: Python<'_>, profile: Option<String>) -> PyResult<PyIdentity> {
     let config = load_config(py)?;
-    let target = aws::Target { profile, ..aws::Target::default() };
-    let who = wait(py, move |_| async move { identity::whoami(&target).await })?;
-    let allowed = config.databases.iter().map(|db| (db.name.clone(), policy::usable_users(db, &who))).collect();
+    let target = aws::Target { profile: profile.clone(), ..aws::Target::default() };
+    let (who, allowed) = wait(py, move |_| async move {
+        let who = identity::whoami(&target).await?;
+        let mut allowed = BTreeMap::new();
+        for db in &config.databases {
+            let db = broker::with_policy(&config, db, profile.clone()).await?;
+            allowed.insert(db.name.clone(), policy::usable_users(&db, &who));
+        }
+        Ok((who, allowed))
+    })?;
     Ok(PyIdentity { arn: who.arn, account: who.account, user_id: who.user_id, allowed })
 }
 
