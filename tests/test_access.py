@@ -102,12 +102,13 @@ def test_a_policy_kept_in_credstash_replaces_the_files_rules(
         config = config.replace("[access]\n", f'[access]\npolicy_secret = "{name}"\n')
         with_secret = tmp_path / "with-secret.toml"
         with_secret.write_text(config)
-        monkeypatch.setenv("MIDDLEWARE_CONFIG", str(with_secret))
         switch("bob")
+        monkeypatch.setenv("MIDDLEWARE_CONFIG", str(with_secret))
         assert middleware.whoami().allowed == {"analytics": ["read_only", "read_write"]}
         conn = middleware.connect(user="read_write")
         assert conn.query_with_timeout("select current_user")[0] == ("read_write",)
         switch("alice")  # the secret's list for read_write no longer names alice
+        monkeypatch.setenv("MIDDLEWARE_CONFIG", str(with_secret))
         with pytest.raises(middleware.AccessDenied, match="you may use: read_only"):
             middleware.connect(user="read_write")
     finally:
