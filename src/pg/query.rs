@@ -8,11 +8,12 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, pin_mut};
+use tokio_postgres::Row;
 use tokio_postgres::types::Type;
 
 use super::bind::Param;
 use super::connect::{Session, query_error};
-use super::value::Value;
+use super::value::{self, Value};
 use crate::runtime::Interrupt;
 use crate::{Error, Result, duration};
 
@@ -43,8 +44,8 @@ pub struct Outcome {
 /// sits in memory twice (decoded values and their Python objects).
 pub const BATCH: usize = 4096;
 
-/// Receives a result's rows batch by batch.
-pub type Sink<'a> = dyn FnMut(Vec<Vec<Value>>) -> Result<()> + 'a;
+/// Receives a result's rows batch by batch, as the server sent them.
+pub type Sink<'a> = dyn FnMut(Vec<Row>) -> Result<()> + 'a;
 
 /// Runs `sql` and collects every row.
 pub async fn run(
@@ -55,9 +56,11 @@ pub async fn run(
     begin: bool,
     interrupt: Interrupt,
 ) -> Result<Outcome> {
-    let mut rows = Vec::with_capacity(BATCH);
-    let mut collect = |batch: Vec<Vec<Value>>| {
-        rows.extend(batch);
+    let mut rows = Vec::new();
+    let mut collect = |batch: Vec<Row>| {
+        for row in &batch {
+            rows.push(value::row_values(row)?);
+        }
         Ok(())
     };
     let mut outcome = run_into(session, sql, params, limit, begin, interrupt, &mut collect).await?;
@@ -148,14 +151,7 @@ async fn execute(session: &Session, sql: &str, params: &[Param], sink: &mut Sink
     pin_mut!(stream);
     let mut rows = Vec::with_capacity(BATCH);
     while let Some(row) = stream.next().await {
-        let row = row.map_err(|e| query_error(&e, session))?;
-        let values = (0..row.len())
-            .map(|i| {
-                row.try_get::<_, Value>(i)
-                    .map_err(|e| Error::Data(format!("cannot decode column {:?}: {e}", row.columns()[i].name())))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        rows.push(values);
+        rows.push(row.map_err(|e| query_error(&e, session))?);
         if rows.len() == BATCH {
             sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH)))?;
         }

@@ -74,6 +74,34 @@ fn text(raw: &[u8]) -> Value {
     Value::Text(String::from_utf8_lossy(raw).into_owned())
 }
 
+/// A column's raw binary bytes (None for NULL), for converters that build
+/// their own objects without going through [`Value`].
+pub struct Raw<'a>(pub Option<&'a [u8]>);
+
+impl<'a> FromSql<'a> for Raw<'a> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Raw<'a>, BoxError> {
+        Ok(Raw(Some(raw)))
+    }
+
+    fn from_sql_null(_: &Type) -> Result<Raw<'a>, BoxError> {
+        Ok(Raw(None))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// Every column of a row as owned values.
+pub fn row_values(row: &tokio_postgres::Row) -> crate::Result<Vec<Value>> {
+    (0..row.len())
+        .map(|i| {
+            row.try_get::<_, Value>(i)
+                .map_err(|e| crate::Error::Data(format!("cannot decode column {:?}: {e}", row.columns()[i].name())))
+        })
+        .collect()
+}
+
 pub fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
     Ok(match *ty {
         Type::BOOL => Value::Bool(raw.first().copied().unwrap_or(0) != 0),

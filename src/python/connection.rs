@@ -19,7 +19,6 @@ use crate::pg::bind::Param;
 use crate::pg::connect::Session;
 use crate::pg::params::{self, Order};
 use crate::pg::query::{self, Outcome};
-use crate::pg::value::Value;
 
 /// A connection to one database as one database user.
 #[pyclass(frozen, name = "Connection", module = "middleware")]
@@ -99,7 +98,7 @@ impl Connection {
             // Rows become Python objects batch by batch as they arrive (this
             // future runs on the calling thread), so a large result is never
             // held twice.
-            let mut sink = |batch: Vec<Vec<Value>>| -> crate::Result<()> {
+            let mut sink = |batch: Vec<tokio_postgres::Row>| -> crate::Result<()> {
                 Python::attach(|py| {
                     let list = target.bind(py);
                     for row in batch {
