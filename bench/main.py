@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
 
+import bench_cli
 import bench_pg
 import bench_secrets
 
@@ -16,7 +17,7 @@ import stack
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets", "pg"}
+    wanted = set(sys.argv[1:]) or {"secrets", "pg", "cli"}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
@@ -24,6 +25,8 @@ def main() -> None:
         os.environ.update(info["env"], AWS_PROFILE="admin", HOME=info["dir"])
         if "secrets" in wanted:
             bench_secrets.run(info)
+        if "cli" in wanted:
+            bench_cli.run(info)
         if "pg" in wanted:
             os.environ["AWS_PROFILE"] = "alice"
             bench_pg.run(info)

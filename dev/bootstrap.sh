@@ -17,6 +17,15 @@ if ! have_pg || ! command -v psql >/dev/null 2>&1; then
     postgresql postgresql-client >/dev/null
 fi
 
+# tmux drives the CLI's terminal tests (a real TTY).
+if ! command -v tmux >/dev/null 2>&1; then
+  say "installing tmux (terminal tests)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux >/dev/null
+fi
+
 for tool in cargo python3; do
   command -v "$tool" >/dev/null 2>&1 || { say "$tool is required but not on PATH"; exit 1; }
 done

@@ -144,9 +144,7 @@ def make_tls(directory: Path) -> tuple[Path, Path, Path]:
             critical=False,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     ca_path, cert_path, key_path = (
@@ -269,9 +267,7 @@ class Postgres:
     def admin(self, dbname: str = "postgres"):  # type: ignore[no-untyped-def]
         import psycopg
 
-        return psycopg.connect(
-            host=str(self.dir), port=self.port, user="postgres", dbname=dbname, autocommit=True
-        )
+        return psycopg.connect(host=str(self.dir), port=self.port, user="postgres", dbname=dbname, autocommit=True)
 
 
 # ------------------------------------------------------------------------- moto
@@ -530,8 +526,7 @@ def write_outputs(
     )
     credentials.chmod(0o600)
     (aws / "config").write_text(
-        f"[default]\nregion = {REGION}\n\n"
-        + "".join(f"[profile {user}]\nregion = {REGION}\n\n" for user in keys)
+        f"[default]\nregion = {REGION}\n\n" + "".join(f"[profile {user}]\nregion = {REGION}\n\n" for user in keys)
     )
     config = directory / "middleware.toml"
     config.write_text(config_toml(pg.port, ca))
@@ -606,9 +601,7 @@ def running(directory: Path | None = None, timeout: float = 120.0) -> Iterator[d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     serve_cmd = sub.add_parser("serve", help="start in DIR and wait (used by tests and the demo)")
     serve_cmd.add_argument("--dir", type=Path, required=True)

@@ -55,9 +55,7 @@ def test_aws_own_denial_reads_like_the_pre_check(switch: Callable[[str], None], 
     assert "<?xml" not in str(err) and "IAM permissions" in str(err)
 
 
-def test_an_allowed_user_connects_and_whoami_lists_its_users(
-    switch: Callable[[str], None], local_stack: Stack
-) -> None:
+def test_an_allowed_user_connects_and_whoami_lists_its_users(switch: Callable[[str], None], local_stack: Stack) -> None:
     switch("alice")
     conn = middleware.connect(user="read_write")
     assert conn.query_with_timeout("select current_user")[0] == ("read_write",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -75,9 +76,7 @@ def test_whoami_iam_policy_and_doctor(local_stack: Stack) -> None:
     policy = json.loads(run_cli("iam-policy", "analytics", "read_only", env=env).stdout)
     ddb, kms = policy["Statement"]
     assert ddb["Resource"] == "arn:aws:dynamodb:us-east-1:123456789012:table/credential-store"
-    assert ddb["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == [
-        "analytics.read_only.password"
-    ]
+    assert ddb["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == ["analytics.read_only.password"]
     assert kms["Action"] == "kms:Decrypt"
     assert kms["Condition"]["StringEquals"] == {
         "kms:EncryptionContext:database": "analytics",
@@ -103,9 +102,7 @@ print("passfile", path)
 """
 
 
-def test_connect_runs_psql_with_the_password_only_in_a_private_file(
-    local_stack: Stack, tmp_path: Path
-) -> None:
+def test_connect_runs_psql_with_the_password_only_in_a_private_file(local_stack: Stack, tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "psql"
@@ -150,9 +147,7 @@ def test_ps_never_shows_the_password_during_a_real_psql_session(local_stack: Sta
     ) as session:
         watcher = threading.Thread(target=watch)
         watcher.start()
-        out, err = session.communicate(
-            "select 'session-' || current_user;\nselect pg_sleep(2);\n", timeout=30
-        )
+        out, err = session.communicate("select 'session-' || current_user;\nselect pg_sleep(2);\n", timeout=30)
         watcher.join()
     assert session.returncode == 0, err
     assert "session-read_only" in out
@@ -167,3 +162,44 @@ def test_config_check_and_show_through_the_stack_config(local_stack: Stack) -> N
     assert "verify-full" in shown and "$MIDDLEWARE_CONFIG" in shown
     for secret in local_stack["db_passwords"].values():
         assert secret not in shown
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+def test_terminal_table_and_spinner_under_tmux(local_stack: Stack, tmp_path: Path) -> None:
+    env = user_env(local_stack, "alice", TERM="xterm-256color")
+    exe = Path(sys.executable).parent / "middleware"
+    session = f"mw-{os.getpid()}"
+    script = tmp_path / "run.sh"
+    exports = "".join(f"export {k}='{v}'\n" for k, v in env.items() if k.startswith(("AWS_", "MIDDLEWARE_", "HOME")))
+    script.write_text(f'{exports}{exe} query "select pg_sleep(2.5), 42 as answer, null::text as nothing"\nsleep 30\n')
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "20", f"bash {script}")
+    try:
+        time.sleep(1.8)
+        during = tmux("capture-pane", "-p", "-t", session)
+        assert "running" in during, during
+        deadline = time.monotonic() + 10
+        while "(1 row)" not in (after := tmux("capture-pane", "-p", "-t", session)):
+            assert time.monotonic() < deadline, after
+            time.sleep(0.2)
+        assert "answer" in after and "42" in after and "NULL" in after
+        assert "running" not in after, "the spinner is cleared"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_no_spinner_without_a_terminal_and_completion_scripts(local_stack: Stack) -> None:
+    env = user_env(local_stack, "alice")
+    done = run_cli("query", "select pg_sleep(1.3)", env=env)
+    assert done.returncode == 0 and "running" not in done.stderr and done.stderr == ""
+    for shell, marker in (
+        ("bash", "complete -F"),
+        ("zsh", "#compdef middleware"),
+        ("fish", "complete -c middleware"),
+    ):
+        script = run_cli("completion", shell)
+        assert script.returncode == 0 and marker in script.stdout, shell
+    debug = run_cli("--debug", "query", "selec 1", env=env)
+    assert debug.returncode == 1 and "debug:" in debug.stderr and "42601" in debug.stderr

@@ -327,9 +327,7 @@ def test_a_rotated_password_just_works(as_user: Callable[[str], None], local_sta
     credstash.reset_sessions()
     ctx = {"database": "analytics", "db_user": "read_write"}
     try:
-        credstash.putSecretAutoversion(
-            "analytics.read_write.password", rotated, region="us-east-1", context=ctx
-        )
+        credstash.putSecretAutoversion("analytics.read_write.password", rotated, region="us-east-1", context=ctx)
         admin_sql(local_stack, f"alter role read_write password '{rotated}'")
         as_user("alice")
         conn = middleware.connect(user="read_write")  # cached password fails, refetched, retried
@@ -338,9 +336,7 @@ def test_a_rotated_password_just_works(as_user: Callable[[str], None], local_sta
     finally:
         as_user("admin")
         credstash.reset_sessions()
-        credstash.putSecretAutoversion(
-            "analytics.read_write.password", original, region="us-east-1", context=ctx
-        )
+        credstash.putSecretAutoversion("analytics.read_write.password", original, region="us-east-1", context=ctx)
         admin_sql(local_stack, f"alter role read_write password '{original}'")
         credstash.reset_sessions()
         middleware.clear_cache()

@@ -146,9 +146,7 @@ def test_list_and_getall_equal_credstash(tmp_path: Path) -> None:
         boto3.Session()
         .client("dynamodb")
         .list_tags_of_resource(
-            ResourceArn=boto3.Session()
-            .client("dynamodb")
-            .describe_table(TableName=table)["Table"]["TableArn"]
+            ResourceArn=boto3.Session().client("dynamodb").describe_table(TableName=table)["Table"]["TableArn"]
         )["Tags"]
     )
     assert {"Key": "Name", "Value": "credstash"} in tags
@@ -157,8 +155,7 @@ def test_list_and_getall_equal_credstash(tmp_path: Path) -> None:
     middleware.put_secret("s0", "newer", version="2", table=table, comment="rotated")
     ours = [(i.name, i.version, i.comment) for i in middleware.list_secrets(table=table)]
     theirs = sorted(
-        (i["name"], i["version"], i.get("comment"))
-        for i in credstash.listSecrets(region="us-east-1", table=table)
+        (i["name"], i["version"], i.get("comment")) for i in credstash.listSecrets(region="us-east-1", table=table)
     )
     assert ours == theirs
     assert middleware.get_all_secrets(table=table) == credstash.getAllSecrets(region="us-east-1", table=table)
@@ -236,9 +233,7 @@ def test_aws_denial_names_who_and_what(as_user: Callable[[str], None], local_sta
     as_user("carol")
     middleware.clear_cache()
     with pytest.raises(middleware.AccessDenied) as denied:
-        middleware.get_secret(
-            "analytics.read_only.password", context={"database": "analytics", "db_user": "read_only"}
-        )
+        middleware.get_secret("analytics.read_only.password", context={"database": "analytics", "db_user": "read_only"})
     err = denied.value
     assert isinstance(err, PermissionError)
     assert err.arn == local_stack["users"]["carol"]["arn"]
@@ -247,9 +242,7 @@ def test_aws_denial_names_who_and_what(as_user: Callable[[str], None], local_sta
     assert local_stack["contact"] in str(err) and err.arn in str(err)
 
 
-def test_the_cache_is_per_caller_and_has_a_ttl(
-    as_user: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_cache_is_per_caller_and_has_a_ttl(as_user: Callable[[str], None], monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = {"database": "analytics", "db_user": "read_only"}
     as_user("alice")
     middleware.clear_cache()

@@ -91,8 +91,7 @@ class Rows(Sequence[tuple[Any, ...]]):
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_short(v))}</td>" for v in row) + "</tr>"
-            for row in self._rows[:_SHOWN]
+            "<tr>" + "".join(f"<td>{html.escape(_short(v))}</td>" for v in row) + "</tr>" for row in self._rows[:_SHOWN]
         )
         more = f"<p>... {len(self._rows) - _SHOWN} more rows</p>" if len(self._rows) > _SHOWN else ""
         return (

@@ -11,7 +11,6 @@ use super::{Context, format, output};
 use crate::broker::{self, Request};
 use crate::config::Config;
 use crate::pg::query;
-use crate::runtime::Interrupt;
 use crate::{Error, Result, duration};
 
 /// Which database, as whom.
@@ -105,9 +104,9 @@ pub fn query(ctx: &Context, args: &QueryArgs) -> Result<()> {
     let user = db.user(args.user.as_deref())?;
     let limit = broker::query_timeout(db, args.timeout)?;
     let req = Request { config: &config, db, user, profile: args.profile.clone() };
-    let outcome = ctx.block_on(async {
+    let outcome = ctx.interruptible(|interrupt| async move {
         let session = broker::connect(&req, "middleware-cli").await?;
-        query::run(&session, &sql, &[], Some(limit), false, Interrupt::never()).await
+        spinning(query::run(&session, &sql, &[], Some(limit), false, interrupt)).await
     })?;
     let tty = std::io::stdout().is_terminal();
     let text = match args.format.unwrap_or(if tty { Format::Table } else { Format::Csv }) {
@@ -117,6 +116,30 @@ pub fn query(ctx: &Context, args: &QueryArgs) -> Result<()> {
         Format::Jsonl => format::to_jsonl(&outcome),
     };
     output::write_stdout(text.as_bytes())
+}
+
+/// Shows an elapsed-time spinner on stderr (a terminal only) while `work`
+/// runs past a second, and clears it when done.
+async fn spinning<T>(work: impl std::future::Future<Output = T>) -> T {
+    if !std::io::stderr().is_terminal() {
+        return work.await;
+    }
+    let started = std::time::Instant::now();
+    let spinner = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for frame in ["|", "/", "-", "\\"].iter().cycle() {
+            eprint!("\r{frame} running {:.1}s (Ctrl-C cancels) ", started.elapsed().as_secs_f64());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let result = tokio::select! {
+        result = work => result,
+        () = spinner => unreachable!("the spinner never ends"),
+    };
+    if started.elapsed() >= Duration::from_secs(1) {
+        eprint!("\r\x1b[2K");
+    }
+    result
 }
 
 /// Opens psql as the configured user. The password goes through a 0600

@@ -27,6 +27,9 @@ use crate::config::Sources;
         middleware connect analytics -u read_only\n  middleware secrets list\n  middleware config show",
 )]
 struct Cli {
+    /// On errors, also print every detail (the full error chain).
+    #[arg(long, global = true)]
+    debug: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,6 +48,11 @@ enum Command {
     IamPolicy(access_cmd::PolicyArgs),
     /// Read and write credstash secrets (credstash's commands and flags).
     Secrets(Box<secrets_cmd::SecretsArgs>),
+    /// Print a shell completion script: middleware completion bash > ~/.local/share/bash-completion/completions/middleware
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Show or check the resolved configuration.
     Config {
         #[command(subcommand)]
@@ -65,13 +73,17 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Runs async work to completion; Ctrl-C stops it with `Error::Interrupted`.
     pub fn block_on<T>(&self, work: impl std::future::Future<Output = crate::Result<T>>) -> crate::Result<T> {
-        crate::runtime::block_on_interruptible(
-            |_| work,
-            || {
-                if (self.interrupted)() { Err(()) } else { Ok(()) }
-            },
-        )
-        .unwrap_or(Err(Error::Interrupted))
+        self.interruptible(|_| work)
+    }
+
+    /// Like [`Context::block_on`], handing the work the interrupt so it can
+    /// clean up (a query cancels itself on the server).
+    pub fn interruptible<T, F>(&self, work: impl FnOnce(crate::runtime::Interrupt) -> F) -> crate::Result<T>
+    where
+        F: std::future::Future<Output = crate::Result<T>>,
+    {
+        let poll = || if (self.interrupted)() { Err(()) } else { Ok(()) };
+        crate::runtime::block_on_interruptible(work, poll).unwrap_or(Err(Error::Interrupted))
     }
 }
 
@@ -94,17 +106,25 @@ pub fn run(argv: &[String], packaged_config: Option<PathBuf>, interrupted: Inter
         Command::IamPolicy(args) => access_cmd::iam_policy(&ctx, &args).map(|()| 0),
         Command::Secrets(args) => secrets_cmd::run(&ctx, *args).map(|()| 0),
         Command::Config { action } => config_cmd::run(&ctx, &action).map(|()| 0),
+        Command::Completion { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "middleware", &mut script);
+            output::write_stdout(&script).map(|()| 0)
+        }
     };
     match result {
         Ok(code) => code,
-        Err(err) => report(&err),
+        Err(err) => report(&err, cli.debug),
     }
 }
 
 /// Prints an error for a person: one line (plus any detail the error carries)
 /// on stderr, prefixed with the program name.
-fn report(err: &Error) -> i32 {
+fn report(err: &Error, debug: bool) -> i32 {
     let mut stderr = std::io::stderr().lock();
+    if debug {
+        let _ = writeln!(stderr, "middleware: debug: {err:#?}");
+    }
     let text = match err {
         Error::Interrupted => "interrupted".to_string(),
         // One line: multi-line server text (DETAIL/HINT) joined with " | ".
