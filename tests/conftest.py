@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,21 @@ def admin_sql(info: Stack, sql: str, dbname: str = "analytics") -> list[tuple[An
     ) as conn:
         cur = conn.execute(sql)
         return cur.fetchall() if cur.description else []
+
+
+def active_sleeps(info: Stack) -> int:
+    rows = admin_sql(
+        info,
+        "select count(*) from pg_stat_activity where state = 'active' and query like '%pg_sleep%'"
+        " and pid <> pg_backend_pid()",
+    )
+    return int(rows[0][0])
+
+
+def wait_until(predicate: Callable[[], bool], within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()

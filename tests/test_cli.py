@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from conftest import Stack, run_cli, user_env
+from conftest import Stack, active_sleeps, run_cli, user_env, wait_until
 
 SALES = "select id, region, amount, sold_at from sales order by id limit 20"
 
@@ -203,3 +204,19 @@ def test_no_spinner_without_a_terminal_and_completion_scripts(local_stack: Stack
         assert script.returncode == 0 and marker in script.stdout, shell
     debug = run_cli("--debug", "query", "selec 1", env=env)
     assert debug.returncode == 1 and "debug:" in debug.stderr and "42601" in debug.stderr
+
+
+def test_ctrl_c_on_a_cli_query_cancels_it_on_the_server(local_stack: Stack) -> None:
+    env = user_env(local_stack, "alice")
+    with subprocess.Popen(
+        [str(Path(sys.executable).parent / "middleware"), "query", "select pg_sleep(30)"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert wait_until(lambda: active_sleeps(local_stack) == 1, 10)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=5)
+    assert child.returncode == 130 and "interrupted" in err
+    assert wait_until(lambda: active_sleeps(local_stack) == 0, 0.5)

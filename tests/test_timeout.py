@@ -19,31 +19,13 @@ import pytest
 
 import middleware
 
-from conftest import Stack, admin_sql, user_env
+from conftest import Stack, active_sleeps, admin_sql, user_env, wait_until
 
 
 @pytest.fixture
 def alice(as_user: Callable[[str], None]) -> None:
     as_user("alice")
     middleware.clear_cache()
-
-
-def active_sleeps(info: Stack) -> int:
-    rows = admin_sql(
-        info,
-        "select count(*) from pg_stat_activity where state = 'active' and query like '%pg_sleep%'"
-        " and pid <> pg_backend_pid()",
-    )
-    return int(rows[0][0])
-
-
-def wait_until(predicate: Callable[[], bool], within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.mark.usefixtures("alice")
