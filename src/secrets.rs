@@ -103,14 +103,16 @@ pub async fn put(config: &Config, scope: &Scope, req: &PutRequest) -> Result<Str
             Error::Programming(format!("unsupported digest {d:?}: use one of {}", Digest::NAMES.join(", ")))
         })?,
     };
-    match req.algorithm.as_deref() {
-        None | Some("aes-ctr-legacy") => {}
+    let gcm = match req.algorithm.as_deref() {
+        None | Some("aes-ctr-legacy") => false,
+        Some("aes-gcm") => true,
         Some(other) => {
-            return Err(Error::NotSupported(format!(
-                "algorithm {other:?} is not supported for writing; use \"aes-ctr-legacy\" (credstash's format)"
+            return Err(Error::Programming(format!(
+                "algorithm {other:?} cannot be written; use \"aes-ctr-legacy\" (credstash's format, the default) \
+                 or \"aes-gcm\" (credsmash's authenticated encryption, which credstash cannot read)"
             )));
         }
-    }
+    };
     if req.name.is_empty() {
         return Err(Error::Programming("a secret name must not be empty".into()));
     }
@@ -125,6 +127,7 @@ pub async fn put(config: &Config, scope: &Scope, req: &PutRequest) -> Result<Str
             digest,
             kms_key: req.kms_key.as_deref().unwrap_or(&config.credstash.kms_key),
             comment: req.comment.as_deref(),
+            gcm,
         })
         .await?;
     cache::clear(); // a "latest" entry may now be stale

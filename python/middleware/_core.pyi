@@ -83,7 +83,7 @@ def get_secret_bytes(
     table: str | None = None,
     region: str | None = None,
 ) -> bytes:
-    """Like :func:`get_secret`, returning the raw bytes."""
+    """Like :func:`get_secret`, returning the raw bytes (any record format)."""
 
 def put_secret(
     name: str,
@@ -105,7 +105,9 @@ def put_secret(
     stores the latest numeric version + 1 instead. An existing version is
     never overwritten (ProgrammingError). ``digest`` is one of SHA, SHA224,
     SHA256, SHA384, SHA512, MD5. ``kms_key`` defaults to ``[credstash] kms_key``.
-    Returns the stored version (zero-padded to 19 characters).
+    ``algorithm="aes-gcm"`` writes credsmash's authenticated AES-GCM format
+    instead (credstash itself cannot read it). Returns the stored version
+    (zero-padded to 19 characters).
     """
 
 def list_secrets(*, table: str | None = None, region: str | None = None) -> list[SecretInfo]:

@@ -86,7 +86,8 @@ enum Action {
         digest: String,
         #[arg(short = 'c', long)]
         comment: Option<String>,
-        /// Record format; "aes-ctr-legacy" is credstash's.
+        /// Record format: "aes-ctr-legacy" (credstash's) or "aes-gcm" (credsmash's
+        /// authenticated encryption, which credstash cannot read).
         #[arg(long, default_value = "aes-ctr-legacy")]
         algorithm: String,
     },

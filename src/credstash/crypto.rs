@@ -122,6 +122,50 @@ pub fn open_ctr(
     Ok(plaintext)
 }
 
+/// Random bytes from the OS (ring's SystemRandom: no extra dependency).
+pub fn random<const N: usize>() -> [u8; N] {
+    use ring::rand::SecureRandom;
+    let mut out = [0u8; N];
+    ring::rand::SystemRandom::new().fill(&mut out).expect("the OS random source failed");
+    out
+}
+
+/// credsmash's `aes-gcm`: AES-256-GCM with a random 12-byte iv and no
+/// associated data. Returns (iv, ciphertext, tag).
+pub fn seal_gcm(key: &[u8], plaintext: &[u8]) -> ([u8; 12], Vec<u8>, [u8; 16]) {
+    use aes_gcm::aead::Nonce;
+    use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+    let cipher = Aes256Gcm::new_from_slice(key).expect("a 32-byte data key");
+    let iv = random::<12>();
+    let mut buffer = plaintext.to_vec();
+    let tag = cipher
+        .encrypt_inout_detached(&Nonce::<Aes256Gcm>::from(iv), &[], buffer.as_mut_slice().into())
+        .expect("GCM encrypts any message under 64 GiB");
+    (iv, buffer, tag.into())
+}
+
+/// Opens an `aes-gcm` record; any change to iv, tag or contents fails.
+pub fn open_gcm(
+    key: &[u8],
+    iv: &[u8; 12],
+    ciphertext: &[u8],
+    tag: &[u8; 16],
+) -> Result<Zeroizing<Vec<u8>>, IntegrityFailure> {
+    use aes_gcm::aead::{Nonce, Tag};
+    use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+    let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| IntegrityFailure)?;
+    let mut buffer = Zeroizing::new(ciphertext.to_vec());
+    cipher
+        .decrypt_inout_detached(
+            &Nonce::<Aes256Gcm>::from(*iv),
+            &[],
+            buffer.as_mut_slice().into(),
+            &Tag::<Aes256Gcm>::from(*tag),
+        )
+        .map_err(|_| IntegrityFailure)?;
+    Ok(buffer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +227,24 @@ mod tests {
         other_key[40] ^= 1;
         assert_eq!(open_ctr(&other_key, &LEGACY_NONCE, &contents, &mac, Digest::Sha256), Err(IntegrityFailure));
         assert_eq!(open_ctr(&data_key(), &LEGACY_NONCE, &contents, &mac, Digest::Sha512), Err(IntegrityFailure));
+    }
+
+    #[test]
+    fn gcm_round_trips_and_detects_any_change() {
+        let key = [9u8; 32];
+        let (iv, contents, tag) = seal_gcm(&key, b"binary \x00\xff secret");
+        assert_eq!(open_gcm(&key, &iv, &contents, &tag).unwrap().as_slice(), b"binary \x00\xff secret");
+        let mut bad_iv = iv;
+        bad_iv[0] ^= 1;
+        let mut bad_tag = tag;
+        bad_tag[15] ^= 1;
+        let mut bad_contents = contents.clone();
+        bad_contents[0] ^= 1;
+        assert!(open_gcm(&key, &bad_iv, &contents, &tag).is_err());
+        assert!(open_gcm(&key, &iv, &contents, &bad_tag).is_err());
+        assert!(open_gcm(&key, &iv, &bad_contents, &tag).is_err());
+        assert!(open_gcm(&[8u8; 32], &iv, &contents, &tag).is_err());
+        assert_ne!(seal_gcm(&key, b"x").0, seal_gcm(&key, b"x").0, "a fresh iv each time");
     }
 
     #[test]

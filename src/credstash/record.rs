@@ -1,9 +1,12 @@
-//! DynamoDB item <-> credstash record. Pure.
+//! DynamoDB item <-> credstash-family record. Pure.
 //!
-//! The reader is tolerant of what credstash's many versions and ports wrote:
-//! `hmac` as S or B, hex in any case, a missing `digest` (SHA256), base64 with
-//! line breaks, unknown extra attributes. The writer is exact: what credstash
-//! 1.17.1 on Python 3 writes, so `credstash get` reads our records.
+//! Three formats share one table, told apart by the `algorithm` attribute:
+//! credstash's (absent or `aes-ctr-legacy`), and credsmash's `aes-ctr` and
+//! `aes-gcm` (binary attributes). The reader is tolerant of what credstash's
+//! many versions and ports wrote: `hmac` as S or B, hex in any case, a
+//! missing `digest` (SHA256), base64 with line breaks, unknown extra
+//! attributes. The writer is exact: what credstash 1.17.1 on Python 3 writes
+//! (so `credstash get` reads our records), or what credsmash writes for GCM.
 
 use std::collections::HashMap;
 
@@ -27,9 +30,28 @@ pub struct Record {
     /// The KMS CiphertextBlob of the data key.
     pub wrapped_key: Vec<u8>,
     pub contents: Vec<u8>,
-    /// The raw HMAC digest bytes (stored as hex text).
-    pub hmac: Vec<u8>,
-    pub digest: Digest,
+    pub sealed: Sealed,
+}
+
+/// How the contents were encrypted, with what checking them needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sealed {
+    /// credstash: AES-CTR from 0..01, HMAC (raw bytes; stored as hex text).
+    Legacy { hmac: Vec<u8>, digest: Digest },
+    /// credsmash `aes-ctr`: AES-CTR from a random counter block, raw HMAC.
+    Ctr { hmac: Vec<u8>, digest: Digest, nonce: [u8; 16] },
+    /// credsmash `aes-gcm`: a 32-byte data key, 12-byte iv, 16-byte tag.
+    Gcm { iv: [u8; 12], tag: [u8; 16] },
+}
+
+impl Sealed {
+    /// The data key size KMS generates for this format.
+    pub fn key_bytes(&self) -> usize {
+        match self {
+            Sealed::Gcm { .. } => 32,
+            _ => 64,
+        }
+    }
 }
 
 /// What was wrong with a stored item, for the caller to attach the name to.
@@ -54,58 +76,101 @@ pub fn lookup_version(version: &str) -> String {
 }
 
 impl Record {
-    /// Reads an item as any credstash version wrote it.
+    /// Reads an item as any credstash version, or credsmash, wrote it.
     pub fn from_item(item: &Item) -> Result<Record, Malformed> {
-        if let Some(algorithm) = text(item, "algorithm")?
-            && algorithm != "aes-ctr-legacy"
-        {
-            return Err(Malformed(format!(
-                "it uses encryption algorithm {algorithm:?}, which this version of middleware cannot read"
-            )));
-        }
-        let digest = match text(item, "digest")? {
-            None => Digest::Sha256,
+        let name = required(item, "name")?.to_string();
+        let version = required(item, "version")?.to_string();
+        let comment = text(item, "comment")?.map(str::to_string);
+        let digest = || match text(item, "digest")? {
+            None => Ok(Digest::Sha256),
             Some(name) => Digest::parse(name).ok_or_else(|| {
                 Malformed(format!("unsupported HMAC digest {name:?} (supported: {})", Digest::NAMES.join(", ")))
-            })?,
+            }),
         };
-        let hmac_hex = match item.get("hmac") {
-            Some(AttributeValue::S(s)) => s.as_bytes(),
-            Some(AttributeValue::B(b)) => b.as_ref(),
-            Some(_) => {
-                return Err(Malformed("attribute 'hmac' is neither a string nor binary".into()));
+        let (wrapped_key, contents, sealed) = match text(item, "algorithm")? {
+            None | Some("aes-ctr-legacy") => {
+                let hmac_hex = match item.get("hmac") {
+                    Some(AttributeValue::S(s)) => s.as_bytes(),
+                    Some(AttributeValue::B(b)) => b.as_ref(),
+                    Some(_) => return Err(Malformed("attribute 'hmac' is neither a string nor binary".into())),
+                    None => return Err(Malformed("attribute 'hmac' is missing".into())),
+                };
+                let hmac = hex::decode(hmac_hex.trim_ascii())
+                    .map_err(|e| Malformed(format!("attribute 'hmac' is not valid hex ({e})")))?;
+                (base64_attr(item, "key")?, base64_attr(item, "contents")?, Sealed::Legacy { hmac, digest: digest()? })
             }
-            None => return Err(Malformed("attribute 'hmac' is missing".into())),
+            Some("aes-ctr") => {
+                let sealed =
+                    Sealed::Ctr { hmac: bytes_attr(item, "hmac")?, digest: digest()?, nonce: fixed(item, "nonce")? };
+                (bytes_attr(item, "key")?, bytes_attr(item, "contents")?, sealed)
+            }
+            Some("aes-gcm") => {
+                let sealed = Sealed::Gcm { iv: fixed(item, "iv")?, tag: fixed(item, "tag")? };
+                (bytes_attr(item, "key")?, bytes_attr(item, "contents")?, sealed)
+            }
+            Some(other) => {
+                return Err(Malformed(format!(
+                    "it uses encryption algorithm {other:?}, which this version of middleware cannot read \
+                     (known: aes-ctr-legacy, aes-ctr, aes-gcm)"
+                )));
+            }
         };
-        let hmac = hex::decode(hmac_hex.trim_ascii())
-            .map_err(|e| Malformed(format!("attribute 'hmac' is not valid hex ({e})")))?;
-        Ok(Record {
-            name: required(item, "name")?.to_string(),
-            version: required(item, "version")?.to_string(),
-            comment: text(item, "comment")?.map(str::to_string),
-            wrapped_key: base64_attr(item, "key")?,
-            contents: base64_attr(item, "contents")?,
-            hmac,
-            digest,
-        })
+        Ok(Record { name, version, comment, wrapped_key, contents, sealed })
     }
 
-    /// The item exactly as credstash 1.17.1 on Python 3 writes it.
+    /// The item exactly as credstash 1.17.1 on Python 3 (legacy) or credsmash
+    /// (aes-ctr, aes-gcm) writes it.
     pub fn to_item(&self) -> Item {
         let b64 = base64::engine::general_purpose::STANDARD;
+        let bin = |b: &[u8]| AttributeValue::B(Blob::new(b.to_vec()));
         let mut item = Item::new();
         item.insert("name".into(), AttributeValue::S(self.name.clone()));
         item.insert("version".into(), AttributeValue::S(self.version.clone()));
-        item.insert("key".into(), AttributeValue::S(b64.encode(&self.wrapped_key)));
-        item.insert("contents".into(), AttributeValue::S(b64.encode(&self.contents)));
-        // The hex *characters* as bytes, as Python 3's codecs.encode(.., "hex") gives.
-        item.insert("hmac".into(), AttributeValue::B(Blob::new(hex::encode(&self.hmac).into_bytes())));
-        item.insert("digest".into(), AttributeValue::S(self.digest.name().into()));
+        match &self.sealed {
+            Sealed::Legacy { hmac, digest } => {
+                item.insert("key".into(), AttributeValue::S(b64.encode(&self.wrapped_key)));
+                item.insert("contents".into(), AttributeValue::S(b64.encode(&self.contents)));
+                // The hex *characters* as bytes, as Python 3's codecs.encode(.., "hex") gives.
+                item.insert("hmac".into(), AttributeValue::B(Blob::new(hex::encode(hmac).into_bytes())));
+                item.insert("digest".into(), AttributeValue::S(digest.name().into()));
+            }
+            Sealed::Ctr { hmac, digest, nonce } => {
+                item.insert("key".into(), bin(&self.wrapped_key));
+                item.insert("contents".into(), bin(&self.contents));
+                item.insert("hmac".into(), bin(hmac));
+                item.insert("nonce".into(), bin(nonce));
+                item.insert("digest".into(), AttributeValue::S(digest.name().into()));
+                item.insert("algorithm".into(), AttributeValue::S("aes-ctr".into()));
+            }
+            Sealed::Gcm { iv, tag } => {
+                item.insert("key".into(), bin(&self.wrapped_key));
+                item.insert("contents".into(), bin(&self.contents));
+                item.insert("iv".into(), bin(iv));
+                item.insert("tag".into(), bin(tag));
+                item.insert("algorithm".into(), AttributeValue::S("aes-gcm".into()));
+            }
+        }
         if let Some(comment) = self.comment.as_ref().filter(|c| !c.is_empty()) {
             item.insert("comment".into(), AttributeValue::S(comment.clone()));
         }
         item
     }
+}
+
+/// A binary attribute (credsmash's formats); base64 text is accepted too.
+fn bytes_attr(item: &Item, name: &str) -> Result<Vec<u8>, Malformed> {
+    match item.get(name) {
+        Some(AttributeValue::B(b)) => Ok(b.as_ref().to_vec()),
+        Some(AttributeValue::S(_)) => base64_attr(item, name),
+        Some(_) => Err(Malformed(format!("attribute '{name}' is not binary"))),
+        None => Err(Malformed(format!("attribute '{name}' is missing"))),
+    }
+}
+
+fn fixed<const N: usize>(item: &Item, name: &str) -> Result<[u8; N], Malformed> {
+    let bytes = bytes_attr(item, name)?;
+    <[u8; N]>::try_from(bytes.as_slice())
+        .map_err(|_| Malformed(format!("attribute '{name}' must be {N} bytes, not {}", bytes.len())))
 }
 
 fn text<'a>(item: &'a Item, name: &str) -> Result<Option<&'a str>, Malformed> {
@@ -145,8 +210,7 @@ mod tests {
             comment: None,
             wrapped_key: b"WRAPPED-KEY-BLOB".to_vec(),
             contents: vec![0x83, 0x38, 0x15],
-            hmac: vec![0xab, 0xcd],
-            digest: Digest::Sha256,
+            sealed: Sealed::Legacy { hmac: vec![0xab, 0xcd], digest: Digest::Sha256 },
         }
     }
 
@@ -191,8 +255,25 @@ mod tests {
         item.insert("contents".into(), s("gz\ngV\n")); // wrapped base64
         item.insert("created_at".into(), AttributeValue::N("1700000000".into()));
         let record = Record::from_item(&item).unwrap();
-        assert_eq!((record.hmac, record.digest), (vec![0xab, 0xcd], Digest::Sha256));
+        assert_eq!(record.sealed, Sealed::Legacy { hmac: vec![0xab, 0xcd], digest: Digest::Sha256 });
         assert_eq!(record.contents, vec![0x83, 0x38, 0x15]);
+    }
+
+    #[test]
+    fn credsmash_formats_round_trip_and_are_checked() {
+        for sealed in [
+            Sealed::Ctr { hmac: vec![1; 32], digest: Digest::Sha512, nonce: [7; 16] },
+            Sealed::Gcm { iv: [3; 12], tag: [4; 16] },
+        ] {
+            let record = Record { sealed, ..sample() };
+            let item = record.to_item();
+            assert!(matches!(item["contents"], AttributeValue::B(_)), "credsmash stores binary");
+            assert_eq!(Record::from_item(&item).unwrap(), record);
+        }
+        let mut short_iv = Record { sealed: Sealed::Gcm { iv: [3; 12], tag: [4; 16] }, ..sample() }.to_item();
+        short_iv.insert("iv".into(), AttributeValue::B(Blob::new(vec![0; 8])));
+        let Malformed(message) = Record::from_item(&short_iv).unwrap_err();
+        assert!(message.contains("'iv' must be 12 bytes"), "{message}");
     }
 
     #[test]
@@ -204,7 +285,7 @@ mod tests {
             ("contents", Some(s("gzgV3C/")), "'contents' is not valid base64"),
             ("key", None, "'key' is missing"),
             ("digest", Some(s("WHIRLPOOL")), "unsupported HMAC digest \"WHIRLPOOL\""),
-            ("algorithm", Some(s("rot13")), "\"rot13\""),
+            ("algorithm", Some(s("rot13")), "algorithm \"rot13\""),
         ];
         for (attr, value, expected) in cases {
             let mut item = sample().to_item();

@@ -15,7 +15,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use zeroize::Zeroizing;
 
 use super::crypto::{self, Digest, LEGACY_NONCE};
-use super::record::{self, Item, Record};
+use super::record::{self, Item, Record, Sealed};
 use crate::aws::{self, Failure};
 use crate::error::AccessDenied;
 use crate::{Error, Result};
@@ -56,6 +56,8 @@ pub struct Put<'a> {
     pub digest: Digest,
     pub kms_key: &'a str,
     pub comment: Option<&'a str>,
+    /// Write credsmash's authenticated `aes-gcm` instead of credstash's format.
+    pub gcm: bool,
 }
 
 /// A connected store.
@@ -198,11 +200,18 @@ impl Store {
             .await
             .map_err(|e| self.kms_fail("kms:Decrypt", &record.name, context, &aws::failure(&e)))?;
         let data_key = Zeroizing::new(out.plaintext.map(Blob::into_inner).unwrap_or_default());
-        if data_key.len() != crypto::DATA_KEY_BYTES {
+        if data_key.len() != record.sealed.key_bytes() {
             return Err(self.integrity(&record.name, "KMS returned a data key of the wrong size"));
         }
-        crypto::open_ctr(&data_key, &LEGACY_NONCE, &record.contents, &record.hmac, record.digest).map_err(|_| {
-            self.integrity(&record.name, "its HMAC does not match its contents (the record was altered or damaged)")
+        let opened = match &record.sealed {
+            Sealed::Legacy { hmac, digest } => {
+                crypto::open_ctr(&data_key, &LEGACY_NONCE, &record.contents, hmac, *digest)
+            }
+            Sealed::Ctr { hmac, digest, nonce } => crypto::open_ctr(&data_key, nonce, &record.contents, hmac, *digest),
+            Sealed::Gcm { iv, tag } => crypto::open_gcm(&data_key, iv, &record.contents, tag),
+        };
+        opened.map_err(|_| {
+            self.integrity(&record.name, "its authentication check failed (the record was altered or damaged)")
         })
     }
 
@@ -275,29 +284,35 @@ impl Store {
             (true, None) => self.next_version(put.name).await?,
             (false, v) => record::pad_version(v.unwrap_or("1")),
         };
+        let key_bytes = if put.gcm { 32 } else { crypto::DATA_KEY_BYTES };
         let out = self
             .kms
             .generate_data_key()
             .key_id(put.kms_key)
-            .number_of_bytes(i32::try_from(crypto::DATA_KEY_BYTES).expect("64 fits"))
+            .number_of_bytes(i32::try_from(key_bytes).expect("small"))
             .set_encryption_context(Some(to_map(put.context)))
             .send()
             .await
             .map_err(|e| self.kms_fail_put(put, &aws::failure(&e)))?;
         let data_key = Zeroizing::new(out.plaintext.map(Blob::into_inner).unwrap_or_default());
         let wrapped_key = out.ciphertext_blob.map(Blob::into_inner).unwrap_or_default();
-        if data_key.len() != crypto::DATA_KEY_BYTES || wrapped_key.is_empty() {
+        if data_key.len() != key_bytes || wrapped_key.is_empty() {
             return Err(Error::Kms { message: "KMS returned an unusable data key".into(), aws_code: None });
         }
-        let (contents, hmac) = crypto::seal_ctr(&data_key, &LEGACY_NONCE, put.value, put.digest);
+        let (contents, sealed) = if put.gcm {
+            let (iv, contents, tag) = crypto::seal_gcm(&data_key, put.value);
+            (contents, Sealed::Gcm { iv, tag })
+        } else {
+            let (contents, hmac) = crypto::seal_ctr(&data_key, &LEGACY_NONCE, put.value, put.digest);
+            (contents, Sealed::Legacy { hmac, digest: put.digest })
+        };
         let record = Record {
             name: put.name.into(),
             version: version.clone(),
             comment: put.comment.map(str::to_string),
             wrapped_key,
             contents,
-            hmac,
-            digest: put.digest,
+            sealed,
         };
         let result = self
             .ddb
