@@ -6,6 +6,10 @@ message says what happened, to whom, and what to do next.
 
 from __future__ import annotations
 
+#: In IPython / Jupyter, show middleware errors as their message and fields
+#: instead of a full traceback. Set to False to get full tracebacks back.
+SHORT_TRACEBACKS = True
+
 __all__ = [
     "AccessDenied",
     "ConfigError",
@@ -33,9 +37,25 @@ class Warning(Exception):
 class Error(Exception):
     """Base class of every error middleware raises (PEP 249)."""
 
+    #: Attributes worth showing under the message in a notebook.
+    _shown: tuple[str, ...] = ()
+
     def __str__(self) -> str:
         # KeyError (a base of SecretNotFound) would otherwise repr() the message.
         return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows this error: the message first, then the fields
+        that are set, without the frames of middleware's internals."""
+        if not SHORT_TRACEBACKS:
+            raise NotImplementedError  # IPython then prints the full traceback
+        lines = [f"{type(self).__name__}: {self}"]
+        for name in self._shown:
+            value = getattr(self, name, None)
+            if value not in (None, [], ""):
+                lines.append(f"    {name}: {value}")
+        lines.append("(full traceback: middleware.exceptions.SHORT_TRACEBACKS = False)")
+        return lines
 
 
 class InterfaceError(Error):
@@ -51,6 +71,7 @@ class DatabaseError(Error):
     server did not send it.
     """
 
+    _shown = ("sqlstate", "detail", "hint", "position")
     sqlstate: str | None = None
     severity: str | None = None
     message: str | None = None
@@ -95,6 +116,7 @@ class AccessDenied(Error, PermissionError):
     ``aws_code`` and ``action`` (when AWS itself denied the request).
     """
 
+    _shown = ("arn", "database", "user", "allowed", "contact", "aws_code", "action")
     arn: str | None = None
     database: str | None = None
     user: str | None = None
@@ -128,6 +150,7 @@ class KmsError(Error):
     Attributes: ``aws_code``.
     """
 
+    _shown = ("aws_code",)
     aws_code: str | None = None
 
 
@@ -137,5 +160,6 @@ class QueryTimeout(OperationalError, TimeoutError):
     Attributes: ``timeout`` and ``elapsed`` in seconds.
     """
 
+    _shown = ("timeout", "elapsed", "sqlstate")
     timeout: float | None = None
     elapsed: float | None = None
