@@ -194,6 +194,7 @@ class Postgres:
         self.data = directory / "data"
         self.bindir = pg_bindir()
         self.as_postgres = os.geteuid() == 0  # initdb refuses to run as root
+        self.options = ""
 
     def _run(self, *args: str) -> None:
         cmd = [str(self.bindir / args[0]), *args[1:]]
@@ -233,7 +234,7 @@ class Postgres:
             "hostssl all all 127.0.0.2/32 scram-sha-256\n"
             "hostssl all all ::1/128 scram-sha-256\n"
         )
-        options = " ".join(
+        self.options = " ".join(
             [
                 f"-p {self.port}",
                 f"-k {self.dir}",
@@ -255,7 +256,7 @@ class Postgres:
             str(self.dir / "log"),
             "-w",
             "-o",
-            options,
+            self.options,
             "start",
         )
 
@@ -548,6 +549,11 @@ def write_outputs(
         "moto_url": moto.url,
         "pg_port": pg.port,
         "pg_socket_dir": str(pg.dir),
+        # For tests that stop, kill or restart the server.
+        "pg_ctl": [*(["runuser", "-u", "postgres", "--"] if pg.as_postgres else []), str(pg.bindir / "pg_ctl")],
+        "pg_data": str(pg.data),
+        "pg_log": str(pg.dir / "log"),
+        "pg_options": pg.options,
         "ca": str(ca),
         "account": ACCOUNT,
         "database": DATABASE,

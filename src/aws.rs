@@ -68,7 +68,21 @@ pub fn cache_key(target: &Target) -> u64 {
     for name in ENV_INPUTS {
         std::env::var_os(name).hash(&mut h);
     }
+    // Rotated keys are usually written to the shared files: a new file
+    // (modification time) means fresh credentials.
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    for (var, default) in [("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"), ("AWS_CONFIG_FILE", ".aws/config")] {
+        let path =
+            std::env::var_os(var).map(std::path::PathBuf::from).or_else(|| home.as_ref().map(|h| h.join(default)));
+        path.and_then(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok()).hash(&mut h);
+    }
     h.finish()
+}
+
+/// Drops every cached config and credentials, e.g. after AWS rejected the
+/// credentials: the next call loads them afresh.
+pub fn forget_all() {
+    lock().clear();
 }
 
 /// The SDK config for `target`, loaded on first use.
@@ -119,12 +133,15 @@ async fn load(target: &Target) -> SdkConfig {
     // One HTTP/TLS stack (rustls + ring) for the whole core; without an
     // explicit client the SDK (built without default features) has none.
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_secs(60))
-            .build(),
-    );
+    // Bounded: a dead or stalled endpoint gives an error, never a hang. The
+    // SDK's standard retries (with backoff, for throttling and 5xx) happen
+    // inside the operation bound.
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(8))
+        .operation_timeout(Duration::from_secs(20))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http).timeout_config(timeouts);
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
     }

@@ -58,6 +58,9 @@ pub async fn whoami(target: &Target) -> Result<Identity> {
     let config = aws::sdk_config(target).await;
     let out = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await.map_err(|e| {
         let f = aws::failure(&e);
+        if f.is_bad_credentials() {
+            aws::forget_all();
+        }
         Error::Aws {
             message: if f.is_bad_credentials() {
                 format!(

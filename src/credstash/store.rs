@@ -478,6 +478,8 @@ impl Store {
     fn fail(&self, action: &str, name: Option<&str>, f: &Failure) -> Error {
         let table = &self.loc.table;
         if f.is_bad_credentials() {
+            aws::forget_all();
+            STORES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
             return Error::Aws {
                 message: format!(
                     "AWS rejected your credentials ({}): {}. Check AWS_PROFILE / your access keys, \

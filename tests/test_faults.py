@@ -1,0 +1,162 @@
+"""Faults: each gives a clear error in bounded time, never a hang, and the
+next call recovers. PostgreSQL restarted or killed, an AWS endpoint that
+fails, throttles or stalls, AWS keys rotated mid-process."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+import middleware
+
+from conftest import Stack
+
+
+def pg_ctl(info: Stack, *args: str) -> None:
+    # The server's output goes to its log: a pipe here would be held open by
+    # the postmaster and never reach EOF.
+    subprocess.run(
+        [*info["pg_ctl"], "-D", info["pg_data"], "-l", info["pg_log"], *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def pg_start(info: Stack) -> None:
+    pg_ctl(info, "-w", "-o", info["pg_options"], "start")
+
+
+@pytest.fixture
+def alice(as_user: Callable[[str], None]) -> None:
+    as_user("alice")
+    middleware.clear_cache()
+
+
+@pytest.mark.usefixtures("alice")
+def test_a_restart_between_queries_is_invisible_to_the_module_api(local_stack: Stack) -> None:
+    assert middleware.query_with_timeout("select 1")[0] == (1,)
+    pg_ctl(local_stack, "-m", "fast", "-w", "restart")
+    time.sleep(0.3)  # the driver sees the server close the socket
+    assert middleware.query_with_timeout("select 2")[0] == (2,)
+
+
+@pytest.mark.usefixtures("alice")
+@pytest.mark.timeout(60)
+def test_a_restart_during_a_query_is_an_operational_error_then_recovery(local_stack: Stack) -> None:
+    conn = middleware.connect()
+    conn.autocommit = True
+    threading.Timer(1.0, pg_ctl, args=(local_stack, "-m", "immediate", "-w", "restart")).start()
+    started = time.monotonic()
+    with pytest.raises(middleware.OperationalError):
+        conn.query_with_timeout("select pg_sleep(20)", timeout=30)
+    assert time.monotonic() - started < 6
+    assert conn.closed
+    time.sleep(1)
+    assert middleware.connect().query_with_timeout("select 3")[0] == (3,)
+
+
+@pytest.mark.usefixtures("alice")
+@pytest.mark.timeout(60)
+def test_a_stopped_server_fails_fast_and_a_restarted_one_works(local_stack: Stack) -> None:
+    middleware.connect().close()  # secret cached
+    pg_ctl(local_stack, "-m", "immediate", "-w", "stop")
+    try:
+        started = time.monotonic()
+        with pytest.raises(middleware.OperationalError, match="refused.*running"):
+            middleware.connect()
+        assert time.monotonic() - started < 5
+    finally:
+        pg_start(local_stack)
+    assert middleware.connect().query_with_timeout("select 4")[0] == (4,)
+
+
+class FakeAws:
+    """An AWS endpoint of the test's own that answers every request with one
+    failure (or never answers), counting the attempts."""
+
+    def __init__(self, mode: str) -> None:
+        self.attempts = 0
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                fake.attempts += 1
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if mode == "stall":
+                    time.sleep(30)
+                    return
+                status, code = (500, "InternalFailure") if mode == "5xx" else (400, "ThrottlingException")
+                body = f'{{"__type": "{code}", "message": "fake {code}"}}'.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(params=["5xx", "throttling", "stall"])
+def fake_aws(request: pytest.FixtureRequest) -> Iterator[FakeAws]:
+    fake = FakeAws(request.param)
+    yield fake
+    fake.close()
+
+
+@pytest.mark.usefixtures("alice")
+@pytest.mark.timeout(90)
+def test_aws_failures_are_retried_then_reported_within_bounds(
+    fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", fake_aws.url)
+    started = time.monotonic()
+    with pytest.raises(middleware.OperationalError) as caught:
+        middleware.get_secret("analytics.read_only.password")
+    took = time.monotonic() - started
+    assert took < 25, f"took {took:.1f}s: bounded by the 20 s operation timeout"
+    text = str(caught.value)
+    assert re.search(r"InternalFailure|ThrottlingException|timed out|timeout", text, re.I), text
+    assert fake_aws.attempts >= 2, "the SDK retried"
+    monkeypatch.undo()  # the real endpoint again: the next call recovers
+
+
+def test_rotated_aws_keys_are_picked_up_mid_process(
+    as_user: Callable[[str], None], local_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_user("alice")
+    monkeypatch.setenv("MIDDLEWARE_CREDSTASH_CACHE_TTL", "0")
+    ctx = {"database": "analytics", "db_user": "read_only"}
+    before = middleware.get_secret("analytics.read_only.password", context=ctx)
+    credentials = Path(local_stack["env"]["AWS_SHARED_CREDENTIALS_FILE"])
+    text = credentials.read_text()
+    old_id = local_stack["users"]["alice"]["key_id"]
+    iam = boto3.Session(profile_name="admin").client("iam")
+    new = iam.create_access_key(UserName="alice")["AccessKey"]
+    iam.delete_access_key(UserName="alice", AccessKeyId=old_id)
+    old_secret = local_stack["aws_secrets"]["alice"]
+    credentials.write_text(text.replace(old_id, new["AccessKeyId"]).replace(old_secret, new["SecretAccessKey"]))
+    local_stack["users"]["alice"]["key_id"] = new["AccessKeyId"]
+    local_stack["aws_secrets"]["alice"] = new["SecretAccessKey"]
+    time.sleep(0.01)
+    assert middleware.get_secret("analytics.read_only.password", context=ctx) == before
+    assert middleware.whoami().arn == local_stack["users"]["alice"]["arn"]
