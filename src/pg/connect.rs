@@ -43,6 +43,10 @@ impl std::fmt::Debug for Params {
     }
 }
 
+/// How long after a CancelRequest a "user request" cancel on another
+/// statement is taken for ours (the server-side backstop bounds it).
+pub const STRAY_CANCEL_WINDOW: Duration = Duration::from_secs(15);
+
 /// A live connection: the client, what is needed to cancel its query, and
 /// whether the server side is gone.
 pub struct Session {
@@ -52,6 +56,9 @@ pub struct Session {
     closed: Arc<AtomicBool>,
     /// Prepared statements by (sql, parameter type oids).
     pub statements: Mutex<lru::Statements>,
+    /// When we last sent a CancelRequest. The server handles them
+    /// asynchronously: one may land on a later statement.
+    last_cancel: Mutex<Option<std::time::Instant>>,
     /// The statement_timeout last set on the server (ms), if known.
     pub statement_timeout_ms: Mutex<Option<u64>>,
     /// `user@host:port/dbname`, for messages.
@@ -70,6 +77,21 @@ impl Session {
             None => self.cancel.cancel_query(NoTls).await,
         };
         sent.map_err(|e| Error::Operational(format!("could not send a cancel request to {}: {e}", self.label)))
+    }
+
+    pub fn cancel_sent(&self) {
+        *self.last_cancel.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+    }
+
+    /// Whether a statement that failed with "canceling statement due to user
+    /// request" could have been hit by a late cancel of ours: one was sent
+    /// recently on this connection (observed under load: the server can
+    /// apply a CancelRequest to the statement after the one it was for).
+    pub fn recent_cancel(&self) -> bool {
+        self.last_cancel
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < STRAY_CANCEL_WINDOW)
     }
 
     /// Marks the connection unusable (e.g. a cancel that could not be delivered).
@@ -134,6 +156,7 @@ pub async fn connect(p: &Params) -> Result<Session> {
         closed,
         statements: Mutex::new(lru::Statements::default()),
         statement_timeout_ms: Mutex::new(None),
+        last_cancel: Mutex::new(None),
         label,
     })
 }

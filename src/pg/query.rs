@@ -22,8 +22,10 @@ pub const CANCEL_BOUND: Duration = Duration::from_secs(2);
 /// How long to wait for the cancelled query to come back.
 pub const DRAIN_BOUND: Duration = Duration::from_secs(3);
 /// The server-side statement_timeout sits this far above the client's limit:
-/// it only matters when the client died and cannot cancel.
-pub const BACKSTOP_MARGIN: Duration = Duration::from_secs(2);
+/// it only matters when the client died and cannot cancel. It must exceed
+/// both bounds above, or it could end a query before our (late) cancel
+/// lands, leaving that cancel to hit the next statement.
+pub const BACKSTOP_MARGIN: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -166,6 +168,7 @@ async fn execute(session: &Session, sql: &str, params: &[Param], sink: &mut Sink
 /// Sends the CancelRequest and waits for the query to come back, each
 /// bounded. Returns whether the connection is still usable.
 async fn cancel_and_drain<F: Future<Output = Result<Outcome>>>(session: &Session, work: std::pin::Pin<&mut F>) -> bool {
+    session.cancel_sent();
     let cancelled = matches!(tokio::time::timeout(CANCEL_BOUND, session.cancel()).await, Ok(Ok(())));
     if !cancelled {
         session.mark_closed();
@@ -179,6 +182,7 @@ async fn cancel_and_drain<F: Future<Output = Result<Outcome>>>(session: &Session
         }
     }
 }
+
 
 fn timeout_error(session: &Session, limit: Duration, elapsed: Duration, usable: bool) -> Error {
     let after = if usable {

@@ -89,11 +89,59 @@ impl Connection {
     ) -> PyResult<(Outcome, Py<PyList>)> {
         let session = self.live()?;
         let begin = !self.autocommit.load(Ordering::SeqCst) && !self.in_transaction.swap(true, Ordering::SeqCst);
+        let mut attempt = 0;
+        let (result, list) = loop {
+            let (result, list) = self.attempt(py, &session, &sql, &params, limit, begin);
+            attempt += 1;
+            // A late cancel of an earlier timed-out query hit this statement
+            // (the server handles CancelRequests asynchronously). Outside a
+            // transaction nothing happened, so it is run once more.
+            let stray = matches!(&result, Err(e) if e.is_instance_of::<super::exceptions::OperationalError>(py)
+                && e.value(py).getattr("sqlstate").and_then(|s| s.extract::<String>()).is_ok_and(|s| s == "57014"))
+                && session.recent_cancel();
+            if stray && attempt < 4 && self.autocommit.load(Ordering::SeqCst) {
+                continue;
+            }
+            break (result, list);
+        };
+        if begin && result.is_err() && !session.is_closed() {
+            let undo = wait(py, move |_| async move { query::simple(&session, "ROLLBACK").await });
+            if undo.is_ok() {
+                self.in_transaction.store(false, Ordering::SeqCst);
+            }
+        }
+        result.map(|outcome| (outcome, list))
+    }
+
+    pub fn query_with_timeout_py<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limit = self.limit(timeout)?;
+        let (sql, values) = prepare(sql, params)?;
+        let (outcome, list) = self.run(py, sql, values, Some(limit))?;
+        rows(py, &outcome, list)
+    }
+
+    /// One execution, streaming rows into a fresh list.
+    fn attempt(
+        &self,
+        py: Python<'_>,
+        session: &Arc<Session>,
+        sql: &str,
+        params: &[Param],
+        limit: Option<Duration>,
+        begin: bool,
+    ) -> (PyResult<Outcome>, Py<PyList>) {
         let worker = session.clone();
         let list = PyList::empty(py).unbind();
         let target = list.clone_ref(py);
         let failed: Arc<Mutex<Option<PyErr>>> = Arc::default();
         let slot = failed.clone();
+        let (sql, params) = (sql.to_string(), params.to_vec());
         let result = wait(py, move |interrupt| async move {
             // Rows become Python objects batch by batch as they arrive (this
             // future runs on the calling thread), so a large result is never
@@ -117,26 +165,7 @@ impl Connection {
             Some(conversion) => Err(conversion),
             None => result,
         };
-        if begin && result.is_err() && !session.is_closed() {
-            let undo = wait(py, move |_| async move { query::simple(&session, "ROLLBACK").await });
-            if undo.is_ok() {
-                self.in_transaction.store(false, Ordering::SeqCst);
-            }
-        }
-        result.map(|outcome| (outcome, list))
-    }
-
-    pub fn query_with_timeout_py<'py>(
-        &self,
-        py: Python<'py>,
-        sql: &str,
-        params: Option<&Bound<'py, PyAny>>,
-        timeout: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let limit = self.limit(timeout)?;
-        let (sql, values) = prepare(sql, params)?;
-        let (outcome, list) = self.run(py, sql, values, Some(limit))?;
-        rows(py, &outcome, list)
+        (result, list)
     }
 
     /// Drops the session; returns what was open, if anything.
