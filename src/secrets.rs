@@ -1,5 +1,22 @@
 //! The secrets service shared by the Python API and the CLI: configuration
 //! and per-call overrides -> a credstash [`Store`], through the cache.
+//!
+//! Where secret material lives, and when it is wiped (reviewed; the parts we
+//! cannot observe from a test):
+//! - KMS data keys: copied out of the SDK's response into `Zeroizing` buffers
+//!   (`store.rs`), wiped when the seal/open returns. The SDK's own response
+//!   `Blob` is dropped right after the copy but not wiped (it offers no hook).
+//! - Plaintexts: decrypted into `Zeroizing<Vec<u8>>`; the cache holds them as
+//!   `Arc<Zeroizing<..>>`, wiped when the last holder drops them (eviction,
+//!   `clear_cache()`, process exit).
+//! - Database passwords: `connect::Params.password` is `Zeroizing<String>`;
+//!   tokio-postgres copies it into its `Config` for the handshake, dropped
+//!   (not wiped) when `connect` returns. `middleware connect` writes it to a
+//!   0600 temporary passfile deleted as soon as psql exits.
+//! - Values handed to Python (`get_secret`) become Python `str`/`bytes`, which
+//!   Python cannot wipe: the caller owns that copy.
+//! - Never: logs (the core logs nothing), Debug output (`Params`, `DbUser`
+//!   redact), error text, process arguments (tests/test_leaks.py checks).
 
 use std::collections::BTreeMap;
 
@@ -113,9 +130,7 @@ pub async fn put(config: &Config, scope: &Scope, req: &PutRequest) -> Result<Str
             )));
         }
     };
-    if req.name.is_empty() {
-        return Err(Error::Programming("a secret name must not be empty".into()));
-    }
+    check_sizes(req)?;
     let store = Store::shared(&scope.location(config)).await?;
     let version = store
         .put(&Put {
@@ -132,6 +147,35 @@ pub async fn put(config: &Config, scope: &Scope, req: &PutRequest) -> Result<Str
         .await?;
     cache::clear(); // a "latest" entry may now be stale
     Ok(version)
+}
+
+/// DynamoDB's limits, checked before any AWS call so the message is ours:
+/// items of at most 400 KB (the secret is base64-encoded in credstash's
+/// format), names of at most 2048 bytes, versions of at most 1024.
+fn check_sizes(req: &PutRequest) -> Result<()> {
+    const MAX_VALUE: usize = 280 * 1024;
+    if req.name.is_empty() {
+        return Err(Error::Programming("a secret name must not be empty".into()));
+    }
+    if req.name.len() > 2048 {
+        return Err(Error::Programming(format!(
+            "a secret name is at most 2048 bytes (DynamoDB's key limit); this one is {}",
+            req.name.len()
+        )));
+    }
+    if req.version.as_ref().is_some_and(|v| v.len() > 1024) {
+        return Err(Error::Programming("a secret version is at most 1024 characters".into()));
+    }
+    if req.value.len() > MAX_VALUE {
+        return Err(Error::Programming(format!(
+            "secret {:?} is {} KB; a credstash record holds at most about {} KB (DynamoDB items are limited \
+             to 400 KB). Store large material elsewhere (e.g. S3) and keep its key here.",
+            req.name,
+            req.value.len() / 1024,
+            MAX_VALUE / 1024
+        )));
+    }
+    Ok(())
 }
 
 /// Deletes every version; returns the versions deleted.

@@ -183,7 +183,6 @@ async fn cancel_and_drain<F: Future<Output = Result<Outcome>>>(session: &Session
     }
 }
 
-
 fn timeout_error(session: &Session, limit: Duration, elapsed: Duration, usable: bool) -> Error {
     let after = if usable {
         "The query was cancelled on the server; the connection is still usable (call rollback() first if a \

@@ -1,0 +1,113 @@
+"""Bad input: each gives the documented exception with a useful message, and
+nothing is lost or leaked."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable
+
+import boto3
+import pytest
+
+import middleware
+
+TABLE = "credential-store"
+V1 = "0" * 18 + "1"
+
+
+@pytest.fixture
+def admin(as_user: Callable[[str], None]) -> None:
+    as_user("admin")
+    middleware.clear_cache()
+
+
+def stored(name: str) -> dict[str, object]:
+    table = boto3.Session().resource("dynamodb").Table(TABLE)
+    return dict(table.get_item(Key={"name": name, "version": V1})["Item"])
+
+
+def replace(item: dict[str, object]) -> None:
+    boto3.Session().resource("dynamodb").Table(TABLE).put_item(Item=item)
+
+
+CORRUPTIONS: dict[str, Callable[[dict[str, object]], None]] = {
+    "missing contents": lambda i: i.pop("contents"),
+    "missing key": lambda i: i.pop("key"),
+    "missing hmac": lambda i: i.pop("hmac"),
+    "bad base64": lambda i: i.update(contents="not base64!"),
+    "bad padding": lambda i: i.update(contents=str(i["contents"]).rstrip("=") + "A"),
+    "odd-length hex": lambda i: i.update(hmac="abc"),
+    "non-hex": lambda i: i.update(hmac="zz" * 32),
+    "unknown digest": lambda i: i.update(digest="WHIRLPOOL"),
+    "hmac of a number": lambda i: i.update(hmac=12345),
+}
+
+
+@pytest.mark.usefixtures("admin")
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_malformed_records_are_integrity_errors_naming_the_problem(corruption: str) -> None:
+    name = f"bad.{uuid.uuid4().hex[:8]}"
+    middleware.put_secret(name, "the plaintext must not leak")
+    item = stored(name)
+    CORRUPTIONS[corruption](item)
+    replace(item)
+    with pytest.raises((middleware.SecretIntegrityError, middleware.KmsError)) as caught:
+        middleware.get_secret(name)
+    text = str(caught.value)
+    assert name in text and "must not leak" not in text
+    if isinstance(caught.value, middleware.SecretIntegrityError):
+        attribute = corruption.split()[-1] if corruption.startswith("missing") else None
+        assert attribute is None or f"'{attribute}'" in text, text
+
+
+@pytest.mark.usefixtures("admin")
+def test_a_non_utf8_plaintext_read_as_text() -> None:
+    name = f"bin.{uuid.uuid4().hex[:8]}"
+    middleware.put_secret(name, b"\xff\xfe\x00")
+    with pytest.raises(middleware.DataError, match="not UTF-8"):
+        middleware.get_secret(name)
+    assert middleware.get_secret_bytes(name) == b"\xff\xfe\x00"
+
+
+@pytest.mark.usefixtures("admin")
+def test_sizes_and_names_at_and_past_dynamodbs_limits() -> None:
+    big = "x" * (280 * 1024)
+    name = f"big.{uuid.uuid4().hex[:8]}"
+    middleware.put_secret(name, big)
+    assert middleware.get_secret(name) == big
+    with pytest.raises(middleware.ProgrammingError, match="at most about 280 KB"):
+        middleware.put_secret(f"huge.{uuid.uuid4().hex[:8]}", big + "x")
+    with pytest.raises(middleware.ProgrammingError, match="2048 bytes"):
+        middleware.put_secret("n" * 2049, "v")
+    with pytest.raises(middleware.ProgrammingError, match="empty"):
+        middleware.put_secret("", "v")
+    for hostile in ["quote'\"name", "semi;colon -- drop", "ünïcødé/名前", "spaces  and\ttabs", "*"]:
+        middleware.put_secret(hostile, "v", autoversion=True)
+        assert middleware.get_secret(hostile) == "v"
+        middleware.delete_secret(hostile)
+
+
+@pytest.mark.usefixtures("admin")
+def test_records_with_whitespace_wrapped_base64_are_read() -> None:
+    name = f"wrapped.{uuid.uuid4().hex[:8]}"
+    middleware.put_secret(name, "a value long enough to wrap over more than one line of base64" * 2)
+    item = stored(name)
+    contents = str(item["contents"])
+    item["contents"] = "\n".join(contents[i : i + 60] for i in range(0, len(contents), 60))
+    replace(item)
+    assert middleware.get_secret(name).startswith("a value long enough")
+    assert base64.b64decode(contents)
+
+
+def test_huge_sql_and_results(as_user: Callable[[str], None]) -> None:
+    as_user("alice")
+    conn = middleware.connect()
+    conn.autocommit = True
+    huge = "select 1 as one -- " + "x" * (8 * 1024 * 1024)
+    assert conn.query_with_timeout(huge)[0] == (1,)
+    wide = conn.query_with_timeout("select repeat('y', 10 * 1024 * 1024) as big")[0][0]
+    assert len(wide) == 10 * 1024 * 1024
+    with pytest.raises(middleware.ProgrammingError) as caught:
+        conn.query_with_timeout("select " + ",".join(["1"] * 2000) + " from")
+    assert caught.value.sqlstate == "42601"
