@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
 
 import bench_cli
+import bench_load
 import bench_pg
 import bench_secrets
 
@@ -17,7 +18,7 @@ import stack
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets", "pg", "cli"}
+    wanted = set(sys.argv[1:]) or {"secrets", "pg", "cli", "load"}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
@@ -27,6 +28,8 @@ def main() -> None:
             bench_secrets.run(info)
         if "cli" in wanted:
             bench_cli.run(info)
+        if "load" in wanted:
+            bench_load.run(info)
         if "pg" in wanted:
             os.environ["AWS_PROFILE"] = "alice"
             bench_pg.run(info)

@@ -80,7 +80,8 @@ impl Record {
     pub fn from_item(item: &Item) -> Result<Record, Malformed> {
         let name = required(item, "name")?.to_string();
         let version = required(item, "version")?.to_string();
-        let comment = text(item, "comment")?.map(str::to_string);
+        // credstash writes no comment rather than an empty one: read them alike.
+        let comment = text(item, "comment")?.filter(|c| !c.is_empty()).map(str::to_string);
         let digest = || match text(item, "digest")? {
             None => Ok(Digest::Sha256),
             Some(name) => Digest::parse(name).ok_or_else(|| {
