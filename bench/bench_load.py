@@ -4,6 +4,7 @@ throughput, latency percentiles and RSS by round."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import threading
@@ -35,10 +36,8 @@ def run(info: dict[str, Any]) -> None:
         for i in range(QUERIES // ROUNDS):
             t0 = time.perf_counter()
             if i % 25 == 0:
-                try:
+                with contextlib.suppress(middleware.QueryTimeout):
                     conns[n].query_with_timeout("select pg_sleep(5)", timeout=0.05)
-                except middleware.QueryTimeout:
-                    pass
             else:
                 cur.execute("select %s::int * 2, repeat('x', 100)", (i,))
                 cur.fetchone()
