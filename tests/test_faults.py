@@ -160,3 +160,32 @@ def test_rotated_aws_keys_are_picked_up_mid_process(
     time.sleep(0.01)
     assert middleware.get_secret("analytics.read_only.password", context=ctx) == before
     assert middleware.whoami().arn == local_stack["users"]["alice"]["arn"]
+
+
+@pytest.mark.usefixtures("alice")
+@pytest.mark.timeout(60)
+def test_a_stalled_or_reset_network_is_bounded(local_stack: Stack) -> None:
+    from test_timeout import StallingProxy
+
+    stalled = StallingProxy(local_stack["pg_port"])
+    stalled.stalled.set()  # nothing gets through, not even the TLS handshake
+    try:
+        started = time.monotonic()
+        with pytest.raises(middleware.OperationalError, match="timed out"):
+            middleware.connect(host="127.0.0.1", port=stalled.port, connect_timeout=2)
+        assert time.monotonic() - started < 4
+    finally:
+        stalled.close()
+
+    reset = StallingProxy(local_stack["pg_port"])
+    try:
+        conn = middleware.connect(host="127.0.0.1", port=reset.port)
+        conn.autocommit = True
+        threading.Timer(0.5, reset.close).start()  # the network drops mid-query
+        started = time.monotonic()
+        with pytest.raises(middleware.OperationalError, match="lost|closed"):
+            conn.query_with_timeout("select pg_sleep(10)", timeout=30)
+        assert time.monotonic() - started < 3
+        assert conn.closed
+    finally:
+        reset.close()

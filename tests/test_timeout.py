@@ -3,6 +3,7 @@ hang, and results notebooks can use."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import signal
 import socket
@@ -138,6 +139,10 @@ class StallingProxy:
         self.stalled.clear()
         self.server.close()
         for s in self.sockets:
+            # shutdown() first: close() alone neither wakes a thread blocked
+            # in recv() nor sends the FIN while that thread holds the socket.
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
             s.close()
 
 
