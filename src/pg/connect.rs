@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_postgres::error::ErrorPosition;
-use tokio_postgres::{CancelToken, Client, NoTls, Statement};
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{CancelToken, Client, NoTls, Socket, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use zeroize::Zeroizing;
 
@@ -120,35 +121,12 @@ pub async fn connect(p: &Params) -> Result<Session> {
     let label = format!("{}@{}:{}/{}", p.user, p.host, p.port, p.dbname);
     let tls = tls::connector(p.sslmode, p.sslrootcert.as_deref())?;
     let closed = Arc::new(AtomicBool::new(false));
-    let flag = closed.clone();
-    // The whole handshake (TCP, TLS, auth) is bounded, not just the TCP connect.
-    let bound = p.connect_timeout;
-    let (client, cancel) = match &tls {
-        Some(tls) => {
-            let (client, connection) = tokio::time::timeout(bound, config.connect(tls.clone()))
-                .await
-                .map_err(|_| timed_out(&label, bound))?
-                .map_err(|e| connect_error(&e, &label, p.sslmode))?;
-            runtime::spawn(async move {
-                let _ = connection.await;
-                flag.store(true, Ordering::SeqCst);
-            });
-            let cancel = client.cancel_token();
-            (client, cancel)
-        }
-        None => {
-            let (client, connection) = tokio::time::timeout(bound, config.connect(NoTls))
-                .await
-                .map_err(|_| timed_out(&label, bound))?
-                .map_err(|e| connect_error(&e, &label, p.sslmode))?;
-            runtime::spawn(async move {
-                let _ = connection.await;
-                flag.store(true, Ordering::SeqCst);
-            });
-            let cancel = client.cancel_token();
-            (client, cancel)
-        }
+    let target = (label.as_str(), p.sslmode);
+    let client = match &tls {
+        Some(tls) => handshake(&config, tls.clone(), p.connect_timeout, target, closed.clone()).await?,
+        None => handshake(&config, NoTls, p.connect_timeout, target, closed.clone()).await?,
     };
+    let cancel = client.cancel_token();
     Ok(Session {
         client,
         cancel,
@@ -159,6 +137,33 @@ pub async fn connect(p: &Params) -> Result<Session> {
         last_cancel: Mutex::new(None),
         label,
     })
+}
+
+/// Logs in over `tls` and starts the connection's driver task, which sets
+/// `closed` when the server side goes away. The whole handshake (TCP, TLS,
+/// auth) is bounded, not just the TCP connect.
+async fn handshake<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+    bound: Duration,
+    (label, mode): (&str, SslMode),
+    closed: Arc<AtomicBool>,
+) -> Result<Client>
+where
+    T: MakeTlsConnect<Socket> + Send,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    let (client, connection) = tokio::time::timeout(bound, config.connect(tls))
+        .await
+        .map_err(|_| timed_out(label, bound))?
+        .map_err(|e| connect_error(&e, label, mode))?;
+    runtime::spawn(async move {
+        let _ = connection.await;
+        closed.store(true, Ordering::SeqCst);
+    });
+    Ok(client)
 }
 
 fn timed_out(label: &str, bound: Duration) -> Error {
