@@ -123,3 +123,11 @@ def test_packaged_config_ships_in_the_package() -> None:
     packaged = Path(middleware.__file__).parent / "middleware.toml"
     assert packaged.is_file()
     assert (ROOT / "python" / "middleware" / "py.typed").is_file()
+
+
+@pytest.mark.parametrize(
+    "command", ["connect", "query", "whoami", "doctor", "iam-policy", "config", "secrets", "completion"]
+)
+def test_every_command_has_help_with_examples(command: str) -> None:
+    done = run_cli(command, "--help")
+    assert done.returncode == 0 and "Usage: middleware" in done.stdout and "Examples:" in done.stdout

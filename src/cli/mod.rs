@@ -37,23 +37,38 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Open psql on a database as a database user (password never on the command line).
+    #[command(after_help = "Examples:\n  middleware connect\n  middleware connect analytics -u read_write\n  \
+        middleware connect analytics -p data-eng-profile")]
     Connect(db_cmd::Target),
     /// Run SQL with a time limit and print the rows.
     Query(db_cmd::QueryArgs),
     /// Show your AWS identity and which database users you may use.
+    #[command(after_help = "Examples:\n  middleware whoami\n  middleware whoami -p other-profile")]
     Whoami(access_cmd::ProfileArg),
     /// Check every link: credentials, identity, policy, table, KMS, database login.
+    #[command(after_help = "Examples:\n  middleware doctor\n  middleware doctor analytics -u read_write")]
     Doctor(db_cmd::Target),
     /// Print the IAM policy that lets a principal read one database user's password.
+    #[command(after_help = "Examples:\n  middleware iam-policy analytics read_only > read_only-policy.json\n  \
+        aws iam put-role-policy --role-name analysts --policy-name analytics-read-only \\\n    \
+        --policy-document file://read_only-policy.json")]
     IamPolicy(access_cmd::PolicyArgs),
     /// Read and write credstash secrets (credstash's commands and flags).
     Secrets(Box<secrets_cmd::SecretsArgs>),
-    /// Print a shell completion script: middleware completion bash > ~/.local/share/bash-completion/completions/middleware
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  middleware completion bash > ~/.local/share/bash-completion/completions/middleware\n  \
+        middleware completion zsh > \"${fpath[1]}/_middleware\"\n  \
+        middleware completion fish > ~/.config/fish/completions/middleware.fish"
+    )]
     Completion {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Show or check the resolved configuration.
+    #[command(
+        after_help = "Examples:\n  middleware config show\n  MIDDLEWARE_CONFIG=./middleware.toml middleware config check"
+    )]
     Config {
         #[command(subcommand)]
         action: config_cmd::Action,
