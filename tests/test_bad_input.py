@@ -111,3 +111,23 @@ def test_huge_sql_and_results(as_user: Callable[[str], None]) -> None:
     with pytest.raises(middleware.ProgrammingError) as caught:
         conn.query_with_timeout("select " + ",".join(["1"] * 2000) + " from")
     assert caught.value.sqlstate == "42601"
+
+
+def test_invalid_utf8_in_results_is_a_data_error(as_user: Callable[[str], None], local_stack: dict) -> None:  # type: ignore[type-arg]
+    from conftest import admin_sql
+
+    admin_sql(local_stack, "drop database if exists legacy_ascii")
+    admin_sql(
+        local_stack,
+        "create database legacy_ascii encoding 'SQL_ASCII' lc_collate 'C' lc_ctype 'C' template template0",
+    )
+    as_user("alice")
+    conn = middleware.connect(dbname="legacy_ascii")
+    conn.autocommit = True
+    # The server refuses to send text that is not UTF-8 to a UTF-8 client (and
+    # the client checks again): either way a DataError, not garbage.
+    with pytest.raises(middleware.DataError) as caught:
+        conn.query_with_timeout("select E'caf\\xe9'::text as name")
+    assert caught.value.sqlstate == "22021" or "not valid UTF-8" in str(caught.value)
+    assert conn.query_with_timeout("select 'ok'::text")[0] == ("ok",), "the connection is fine afterwards"
+    assert conn.query_with_timeout("select E'caf\\xe9'::text::bytea")[0] == (b"caf\xe9",)

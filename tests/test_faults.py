@@ -189,3 +189,22 @@ def test_a_stalled_or_reset_network_is_bounded(local_stack: Stack) -> None:
         assert conn.closed
     finally:
         reset.close()
+
+
+@pytest.mark.usefixtures("alice")
+@pytest.mark.timeout(60)
+def test_a_slow_network_is_slow_but_correct_and_timeouts_still_hold(local_stack: Stack) -> None:
+    from test_timeout import StallingProxy
+
+    slow = StallingProxy(local_stack["pg_port"], delay=0.05)
+    try:
+        conn = middleware.connect(host="127.0.0.1", port=slow.port)
+        conn.autocommit = True
+        assert conn.query_with_timeout("select count(*) from sales")[0] == (1000,)
+        started = time.monotonic()
+        with pytest.raises(middleware.QueryTimeout):
+            conn.query_with_timeout("select pg_sleep(10)", timeout=0.5)
+        assert time.monotonic() - started < 0.5 + 1.5
+        assert conn.query_with_timeout("select 5")[0] == (5,)
+    finally:
+        slow.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import http.client
 import http.server
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
@@ -14,7 +16,7 @@ import pytest
 
 import middleware
 
-from conftest import Stack, admin_sql, wait_until
+from conftest import Stack, admin_sql, user_env, wait_until
 
 THREADS = 32
 QUERIES = 500
@@ -89,7 +91,10 @@ class CountingProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                op = self.headers.get("X-Amz-Target") or "query-protocol"
+                op = self.headers.get("X-Amz-Target")
+                if op is None:  # the query protocol (STS, IAM) names the action in the body
+                    action = [p for p in body.decode(errors="replace").split("&") if p.startswith("Action=")]
+                    op = action[0] if action else "unknown"
                 with proxy.lock:
                     proxy.counts[op] = proxy.counts.get(op, 0) + 1
                 conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
@@ -150,3 +155,14 @@ def test_concurrent_first_reads_share_one_kms_decrypt(
     assert len(results) == 16 and len(set(results)) == 1
     assert proxy.counts.get("TrentService.Decrypt") == 1, proxy.counts
     assert proxy.counts.get("DynamoDB_20120810.Query") == 1, proxy.counts
+
+
+def test_the_identity_check_costs_one_sts_call_per_process_and_credentials(
+    local_stack: Stack, proxy: CountingProxy
+) -> None:
+    code = "import middleware\nfor _ in range(3): middleware.connect().close()\n"
+    code += "middleware.whoami()\nmiddleware.check_access()\n"
+    env = user_env(local_stack, "bob", AWS_ENDPOINT_URL=proxy.url)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert proxy.counts.get("Action=GetCallerIdentity") == 1, proxy.counts

@@ -107,8 +107,9 @@ class StallingProxy:
     """A TCP proxy of the test's own that can stop forwarding (both ways, and
     for new connections such as the CancelRequest)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, delay: float = 0.0) -> None:
         self.target = port
+        self.delay = delay  # seconds added to every chunk forwarded (a slow link)
         self.stalled = threading.Event()
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
@@ -131,6 +132,8 @@ class StallingProxy:
             while data := src.recv(65536):
                 while self.stalled.is_set():
                     time.sleep(0.05)
+                if self.delay:
+                    time.sleep(self.delay)
                 dst.sendall(data)
         except OSError:
             pass

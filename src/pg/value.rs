@@ -123,6 +123,11 @@ pub fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
         // jsonb's binary form is a version byte (1) and the JSON text.
         Type::JSONB => Value::Json(String::from_utf8(raw.get(1..).unwrap_or_default().to_vec())?),
         Type::CHAR => Value::Text(char::from(raw.first().copied().unwrap_or(0)).to_string()),
+        // Text must be text: a SQL_ASCII database can hold bytes that are not.
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => Value::Text(
+            String::from_utf8(raw.to_vec())
+                .map_err(|e| format!("text that is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?,
+        ),
         Type::INET | Type::CIDR => Value::Text(inet(raw, *ty == Type::CIDR)?),
         Type::MONEY => Value::Numeric(cents(i64_at(raw, 0)?)),
         _ => match ty.kind() {
