@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
 
+import bench_access
 import bench_cli
 import bench_load
 import bench_pg
@@ -18,7 +19,7 @@ import stack
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets", "pg", "cli", "load"}
+    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load"}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
@@ -28,6 +29,8 @@ def main() -> None:
             bench_secrets.run(info)
         if "cli" in wanted:
             bench_cli.run(info)
+        if "access" in wanted:
+            bench_access.run(info)
         if "load" in wanted:
             bench_load.run(info)
         if "pg" in wanted:
