@@ -71,7 +71,7 @@ class DatabaseError(Error):
     server did not send it.
     """
 
-    _shown = ("sqlstate", "detail", "hint", "position")
+    _shown: tuple[str, ...] = ("sqlstate", "detail", "hint", "position")
     sqlstate: str | None = None
     severity: str | None = None
     message: str | None = None
@@ -116,7 +116,7 @@ class AccessDenied(Error, PermissionError):
     ``aws_code`` and ``action`` (when AWS itself denied the request).
     """
 
-    _shown = ("arn", "database", "user", "allowed", "contact", "aws_code", "action")
+    _shown: tuple[str, ...] = ("arn", "database", "user", "allowed", "contact", "aws_code", "action")
     arn: str | None = None
     database: str | None = None
     user: str | None = None
@@ -150,7 +150,7 @@ class KmsError(Error):
     Attributes: ``aws_code``.
     """
 
-    _shown = ("aws_code",)
+    _shown: tuple[str, ...] = ("aws_code",)
     aws_code: str | None = None
 
 
@@ -160,6 +160,6 @@ class QueryTimeout(OperationalError, TimeoutError):
     Attributes: ``timeout`` and ``elapsed`` in seconds.
     """
 
-    _shown = ("timeout", "elapsed", "sqlstate")
+    _shown: tuple[str, ...] = ("timeout", "elapsed", "sqlstate")
     timeout: float | None = None
     elapsed: float | None = None
