@@ -208,3 +208,24 @@ def test_a_slow_network_is_slow_but_correct_and_timeouts_still_hold(local_stack:
         assert conn.query_with_timeout("select 5")[0] == (5,)
     finally:
         slow.close()
+
+
+def test_revoked_aws_keys_get_a_clear_message_then_new_ones_work(
+    as_user: Callable[[str], None], local_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_user("bob")
+    monkeypatch.setenv("MIDDLEWARE_CREDSTASH_CACHE_TTL", "0")
+    ctx = {"database": "analytics", "db_user": "read_only"}
+    before = middleware.get_secret("analytics.read_only.password", context=ctx)
+    iam = boto3.Session(profile_name="admin").client("iam")
+    old_id, old_secret = local_stack["users"]["bob"]["key_id"], local_stack["aws_secrets"]["bob"]
+    iam.delete_access_key(UserName="bob", AccessKeyId=old_id)  # revoked (or expired) under our feet
+    with pytest.raises(middleware.OperationalError, match="AWS rejected your credentials"):
+        middleware.get_secret("analytics.read_only.password", context=ctx)
+    new = iam.create_access_key(UserName="bob")["AccessKey"]
+    credentials = Path(local_stack["env"]["AWS_SHARED_CREDENTIALS_FILE"])
+    text = credentials.read_text().replace(old_id, new["AccessKeyId"]).replace(old_secret, new["SecretAccessKey"])
+    credentials.write_text(text)
+    local_stack["users"]["bob"]["key_id"] = new["AccessKeyId"]
+    local_stack["aws_secrets"]["bob"] = new["SecretAccessKey"]
+    assert middleware.get_secret("analytics.read_only.password", context=ctx) == before
