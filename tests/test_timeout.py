@@ -251,3 +251,35 @@ def test_missing_extras_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
 def test_empty_rows() -> None:
     rows: Any = middleware.Rows(["a", "b"], [])
     assert len(rows) == 0 and rows.to_dicts() == [] and "0 rows x 2 columns" in repr(rows)
+
+
+ARROW_SQL = """
+select g::int2 as i2, g::int4 as i4, g::int8 * 1000000000 as i8, g::float4 / 3 as f4, g::float8 / 7 as f8,
+       g % 2 = 0 as b, 'row ' || g as t, ('v' || g)::varchar(10) as v,
+       timestamptz '2026-01-01 00:00:00+00' + g * interval '1 hour' as tz,
+       timestamp '1999-12-31 23:00:00' + g * interval '1 minute' as ts, date '1999-12-30' + g as d,
+       (g * 1.25)::numeric(10, 2) as n, md5(g::text)::uuid as u
+from generate_series(1, 300) g
+"""
+
+
+@pytest.mark.usefixtures("alice")
+def test_to_arrow_builds_columns_directly_and_equals_the_tuples() -> None:
+    import pyarrow as pa
+
+    nulls = "select " + ", ".join(
+        f"case when i % 3 = 0 then null else {c} end as {c}"
+        for c in ("i2", "i4", "i8", "f4", "f8", "b", "t", "v", "tz", "ts", "d", "n", "u")
+    )
+    sql = f"{nulls}, i from (select *, row_number() over () as i from ({ARROW_SQL}) s) x"
+    rows = middleware.query_with_timeout(sql)
+    table = rows.to_arrow()
+    assert table.num_rows == len(rows) == 300 and table.column_names == rows.columns
+    assert table.schema.field("i8").type == pa.int64()
+    assert table.schema.field("tz").type == pa.timestamp("us", tz="UTC")
+    assert table.schema.field("d").type == pa.date32()
+    assert table.column("i4").null_count == 100
+    for name, column in zip(rows.columns, zip(*rows, strict=True), strict=True):
+        assert table.column(name).to_pylist() == list(column), name
+    empty = middleware.query_with_timeout("select 1 as a where false")
+    assert empty.to_arrow().num_rows == 0 and len(empty) == 0

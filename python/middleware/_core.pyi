@@ -14,6 +14,7 @@ __all__ = [
     "Connection",
     "Cursor",
     "Identity",
+    "ResultSet",
     "SecretInfo",
     "__version__",
     "check_access",
@@ -271,3 +272,15 @@ def whoami(*, profile: str | None = None) -> Identity:
 
 def check_access(database: str | None = None, user: str | None = None, *, profile: str | None = None) -> None:
     """Return None if the caller may use ``user`` on ``database``, else raise AccessDenied."""
+
+@final
+class ResultSet:
+    """A query's rows as the server sent them (behind ``Rows``)."""
+
+    def __len__(self) -> int: ...
+    def tuples(self) -> list[tuple[Any, ...]]:
+        """Every row as a tuple."""
+    def arrow_columns(
+        self,
+    ) -> list[tuple[str, int, bytes | None, bytes | None, bytes | None, list[Any] | None]]:
+        """Per column: (kind, null count, validity, data, offsets, objects) in Arrow's layout."""

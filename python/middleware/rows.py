@@ -18,13 +18,25 @@ _SHOWN = 10
 
 
 class Rows(Sequence[tuple[Any, ...]]):
-    """The rows of a result, as tuples, with ``.columns``."""
+    """The rows of a result, as tuples, with ``.columns``.
 
-    __slots__ = ("_rows", "columns")
+    Rows from ``query_with_timeout`` keep the result as the server sent it:
+    tuples are made on first use, and ``to_arrow()``/``to_pandas()`` build
+    columns straight from it, without a Python object per value.
+    """
 
-    def __init__(self, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    __slots__ = ("_made", "_result", "columns")
+
+    def __init__(self, columns: list[str], rows: list[tuple[Any, ...]] | None = None, *, _result: Any = None) -> None:
         self.columns: list[str] = columns
-        self._rows = rows
+        self._made = rows
+        self._result = _result
+
+    @property
+    def _rows(self) -> list[tuple[Any, ...]]:
+        if self._made is None:
+            self._made = self._result.tuples() if self._result is not None else []
+        return self._made
 
     @overload
     def __getitem__(self, index: int) -> tuple[Any, ...]: ...
@@ -34,6 +46,8 @@ class Rows(Sequence[tuple[Any, ...]]):
         return self._rows[index]
 
     def __len__(self) -> int:
+        if self._made is None and self._result is not None:
+            return len(self._result)
         return len(self._rows)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
@@ -67,11 +81,16 @@ class Rows(Sequence[tuple[Any, ...]]):
         return frame
 
     def to_arrow(self) -> pyarrow.Table:
-        """A pyarrow Table (``pip install 'middleware[arrow]'``)."""
+        """A pyarrow Table (``pip install 'middleware[arrow]'``): int64, float64,
+        bool, large_string, timestamp[us] (UTC for timestamptz) and date32
+        columns are built directly from the result; other types via Python."""
         try:
             import pyarrow as pa
         except ImportError as e:
             raise ImportError("Rows.to_arrow() needs pyarrow: pip install 'middleware[arrow]'") from e
+        if self._result is not None and len(self._result):
+            arrays = [_arrow_column(pa, len(self._result), *parts) for parts in self._result.arrow_columns()]
+            return pa.Table.from_arrays(arrays, names=self.columns)
         columns = list(zip(*self._rows, strict=True)) if self._rows else [() for _ in self.columns]
         return pa.table({name: pa.array(list(col)) for name, col in zip(self.columns, columns, strict=True)})
 
@@ -98,6 +117,35 @@ class Rows(Sequence[tuple[Any, ...]]):
             f"<table class='middleware-rows'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             f"{more}<p>{len(self._rows)} rows &times; {len(self.columns)} columns</p>"
         )
+
+
+def _arrow_column(
+    pa: Any,
+    length: int,
+    kind: str,
+    nulls: int,
+    validity: bytes | None,
+    data: bytes | None,
+    offsets: bytes | None,
+    objects: list[Any] | None,
+) -> Any:
+    """One column from the buffers the core built (Arrow's layout)."""
+    if kind == "object":
+        return pa.array(objects)
+    types = {
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "bool": pa.bool_(),
+        "string": pa.large_string(),
+        "timestamp_utc": pa.timestamp("us", tz="UTC"),
+        "timestamp": pa.timestamp("us"),
+        "date32": pa.date32(),
+    }
+    buffers = [None if validity is None else pa.py_buffer(validity)]
+    if offsets is not None:
+        buffers.append(pa.py_buffer(offsets))
+    buffers.append(pa.py_buffer(data))
+    return pa.Array.from_buffers(types[kind], length, buffers, null_count=nulls)
 
 
 def _all_ints(values: Any) -> bool:

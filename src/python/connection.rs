@@ -13,6 +13,7 @@ use pyo3::types::{PyDelta, PyDict, PyList, PyString};
 use super::blocking::wait;
 use super::convert;
 use super::exceptions::{InterfaceError, ProgrammingError};
+use super::result::ResultSet;
 use crate::broker;
 use crate::config::Database;
 use crate::pg::bind::Param;
@@ -87,11 +88,27 @@ impl Connection {
         params: Vec<Param>,
         limit: Option<Duration>,
     ) -> PyResult<(Outcome, Py<PyList>)> {
+        self.run_as(py, sql, params, limit, false).map(|(outcome, fetched)| match fetched {
+            Fetched::Tuples(list) => (outcome, list),
+            Fetched::Raw(_) => unreachable!("asked for tuples"),
+        })
+    }
+
+    /// [`Connection::run`], keeping the rows as they came off the wire when
+    /// `raw` (for `Rows`, which converts them lazily or to Arrow).
+    pub fn run_as(
+        &self,
+        py: Python<'_>,
+        sql: String,
+        params: Vec<Param>,
+        limit: Option<Duration>,
+        raw: bool,
+    ) -> PyResult<(Outcome, Fetched)> {
         let session = self.live()?;
         let begin = !self.autocommit.load(Ordering::SeqCst) && !self.in_transaction.swap(true, Ordering::SeqCst);
         let mut attempt = 0;
         let (result, list) = loop {
-            let (result, list) = self.attempt(py, &session, &sql, &params, limit, begin);
+            let (result, list) = self.attempt(py, &session, &sql, &params, limit, begin, raw);
             attempt += 1;
             // A late cancel of an earlier timed-out query hit this statement
             // (the server handles CancelRequests asynchronously). Outside a
@@ -122,11 +139,19 @@ impl Connection {
     ) -> PyResult<Bound<'py, PyAny>> {
         let limit = self.limit(timeout)?;
         let (sql, values) = prepare(sql, params)?;
-        let (outcome, list) = self.run(py, sql, values, Some(limit))?;
-        rows(py, &outcome, list)
+        let (outcome, fetched) = self.run_as(py, sql, values, Some(limit), true)?;
+        let Fetched::Raw(raw) = fetched else { unreachable!("asked for raw rows") };
+        let class =
+            ROWS.get_or_try_init(py, || Ok::<_, PyErr>(py.import("middleware.rows")?.getattr("Rows")?.unbind()))?;
+        let columns: Vec<String> = outcome.columns.iter().map(|c| c.name.clone()).collect();
+        let result = Py::new(py, ResultSet::new(raw))?;
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("_result", result)?;
+        class.bind(py).call((columns, py.None()), Some(&kwargs))
     }
 
-    /// One execution, streaming rows into a fresh list.
+    /// One execution, streaming rows into a fresh list (or keeping them raw).
+    #[allow(clippy::too_many_arguments)] // the statement, its bounds and where rows go
     fn attempt(
         &self,
         py: Python<'_>,
@@ -135,10 +160,13 @@ impl Connection {
         params: &[Param],
         limit: Option<Duration>,
         begin: bool,
-    ) -> (PyResult<Outcome>, Py<PyList>) {
+        raw: bool,
+    ) -> (PyResult<Outcome>, Fetched) {
         let worker = session.clone();
         let list = PyList::empty(py).unbind();
         let target = list.clone_ref(py);
+        let kept: Arc<Mutex<Vec<tokio_postgres::Row>>> = Arc::default();
+        let keep = kept.clone();
         let failed: Arc<Mutex<Option<PyErr>>> = Arc::default();
         let slot = failed.clone();
         let (sql, params) = (sql.to_string(), params.to_vec());
@@ -147,6 +175,10 @@ impl Connection {
             // future runs on the calling thread), so a large result is never
             // held twice.
             let mut sink = |batch: Vec<tokio_postgres::Row>| -> crate::Result<()> {
+                if raw {
+                    keep.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(batch);
+                    return Ok(());
+                }
                 Python::attach(|py| {
                     let list = target.bind(py);
                     for row in batch {
@@ -165,7 +197,12 @@ impl Connection {
             Some(conversion) => Err(conversion),
             None => result,
         };
-        (result, list)
+        let fetched = if raw {
+            Fetched::Raw(std::mem::take(&mut *kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner)))
+        } else {
+            Fetched::Tuples(list)
+        };
+        (result, fetched)
     }
 
     /// Drops the session; returns what was open, if anything.
@@ -195,6 +232,12 @@ impl Connection {
             Some(asked) => Ok(broker::query_timeout(&self.database, Some(asked))?),
         }
     }
+}
+
+/// A statement's rows: Python tuples, or the wire rows for [`ResultSet`].
+pub enum Fetched {
+    Tuples(Py<PyList>),
+    Raw(Vec<tokio_postgres::Row>),
 }
 
 /// Seconds (int/float) or a timedelta; None stays None.
@@ -261,13 +304,6 @@ pub fn prepare(sql: &str, parameters: Option<&Bound<'_, PyAny>>) -> PyResult<(St
 }
 
 static ROWS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-/// A `middleware.rows.Rows` of a result.
-pub fn rows<'py>(py: Python<'py>, outcome: &Outcome, list: Py<PyList>) -> PyResult<Bound<'py, PyAny>> {
-    let class = ROWS.get_or_try_init(py, || Ok::<_, PyErr>(py.import("middleware.rows")?.getattr("Rows")?.unbind()))?;
-    let columns: Vec<String> = outcome.columns.iter().map(|c| c.name.clone()).collect();
-    class.bind(py).call1((columns, list))
-}
 
 /// PEP 249's optional extension: the exception classes as connection attributes.
 const EXCEPTIONS: &[&str] = &[

@@ -86,40 +86,44 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
     })
 }
 
-/// A row as a tuple, straight from the wire bytes: the common scalar types
-/// become Python objects directly; the rest go through [`Value`].
+/// A row as a tuple, straight from the wire bytes.
 pub fn row<'py>(py: Python<'py>, row: &tokio_postgres::Row) -> PyResult<Bound<'py, PyTuple>> {
-    let mut items = Vec::with_capacity(row.len());
-    for (i, column) in row.columns().iter().enumerate() {
-        let Raw(raw) = row.try_get::<_, Raw<'_>>(i).map_err(|e| DataError::new_err(e.to_string()))?;
-        let Some(raw) = raw else {
-            items.push(py.None().into_bound(py));
-            continue;
-        };
-        let ty = column.type_();
-        let fixed = |n: usize| -> PyResult<&[u8]> {
-            raw.get(..n).ok_or_else(|| DataError::new_err(format!("column {:?}: truncated value", column.name())))
-        };
-        let item = match *ty {
-            Type::INT8 => i64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes")).into_bound_py_any(py)?,
-            Type::INT4 => i32::from_be_bytes(fixed(4)?.try_into().expect("4 bytes")).into_bound_py_any(py)?,
-            Type::INT2 => i16::from_be_bytes(fixed(2)?.try_into().expect("2 bytes")).into_bound_py_any(py)?,
-            Type::FLOAT8 => PyFloat::new(py, f64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes"))).into_any(),
-            Type::BOOL => PyBool::new(py, fixed(1)?[0] != 0).to_owned().into_any(),
-            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
-                let text = std::str::from_utf8(raw)
-                    .map_err(|e| DataError::new_err(format!("column {:?}: {e}", column.name())))?;
-                PyString::new(py, text).into_any()
-            }
-            _ => {
-                let value =
-                    decode(ty, raw).map_err(|e| DataError::new_err(format!("column {:?}: {e}", column.name())))?;
-                to_py(py, &value)?
-            }
-        };
-        items.push(item);
-    }
+    let items = (0..row.len()).map(|i| cell(py, row, i)).collect::<PyResult<Vec<_>>>()?;
     PyTuple::new(py, items)
+}
+
+/// One column of a row as a Python object: the common scalar types directly
+/// from the wire bytes, the rest through [`Value`].
+pub fn cell<'py>(py: Python<'py>, row: &tokio_postgres::Row, i: usize) -> PyResult<Bound<'py, PyAny>> {
+    let column = &row.columns()[i];
+    let Raw(raw) = row.try_get::<_, Raw<'_>>(i).map_err(|e| DataError::new_err(e.to_string()))?;
+    let Some(raw) = raw else { return Ok(py.None().into_bound(py)) };
+    let ty = column.type_();
+    let fixed = |n: usize| -> PyResult<&[u8]> {
+        raw.get(..n).ok_or_else(|| DataError::new_err(format!("column {:?}: truncated value", column.name())))
+    };
+    Ok(match *ty {
+        Type::INT8 => i64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes")).into_bound_py_any(py)?,
+        Type::INT4 => i32::from_be_bytes(fixed(4)?.try_into().expect("4 bytes")).into_bound_py_any(py)?,
+        Type::INT2 => i16::from_be_bytes(fixed(2)?.try_into().expect("2 bytes")).into_bound_py_any(py)?,
+        Type::FLOAT8 => PyFloat::new(py, f64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes"))).into_any(),
+        Type::BOOL => PyBool::new(py, fixed(1)?[0] != 0).to_owned().into_any(),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+            let text = std::str::from_utf8(raw).map_err(|e| {
+                DataError::new_err(format!(
+                    "column {:?} holds text that is not valid UTF-8 (at byte {}); the database's encoding is \
+                     probably SQL_ASCII: convert it in SQL (e.g. convert_to(col, 'LATIN1')) or select it as bytea",
+                    column.name(),
+                    e.valid_up_to()
+                ))
+            })?;
+            PyString::new(py, text).into_any()
+        }
+        _ => {
+            let value = decode(ty, raw).map_err(|e| DataError::new_err(format!("column {:?}: {e}", column.name())))?;
+            to_py(py, &value)?
+        }
+    })
 }
 
 fn date(py: Python<'_>, days: i32) -> PyResult<Bound<'_, PyAny>> {

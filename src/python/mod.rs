@@ -13,6 +13,7 @@ mod connection;
 mod convert;
 mod exceptions;
 mod functions;
+mod result;
 mod secrets;
 
 use pyo3::prelude::*;
@@ -25,6 +26,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<secrets::SecretInfo>()?;
     m.add_class::<connection::Connection>()?;
     m.add_class::<connection::Cursor>()?;
+    m.add_class::<result::ResultSet>()?;
     m.add_class::<access::PyIdentity>()?;
     m.add_function(wrap_pyfunction!(access::connect, m)?)?;
     m.add_function(wrap_pyfunction!(access::query_with_timeout, m)?)?;
