@@ -88,10 +88,15 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
 
 /// A row as a tuple, straight from the wire bytes.
 pub fn row<'py>(py: Python<'py>, row: &tokio_postgres::Row) -> PyResult<Bound<'py, PyTuple>> {
-    let items = (0..row.len()).map(|i| cell(py, row, i)).collect::<PyResult<Vec<_>>>()?;
+    // Sized up front: collecting Results cannot (one reallocation a row).
+    let mut items = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        items.push(cell(py, row, i)?);
+    }
     PyTuple::new(py, items)
 }
 
+#[inline]
 /// One column of a row as a Python object: the common scalar types directly
 /// from the wire bytes, the rest through [`Value`].
 pub fn cell<'py>(py: Python<'py>, row: &tokio_postgres::Row, i: usize) -> PyResult<Bound<'py, PyAny>> {
