@@ -166,12 +166,7 @@ impl Store {
 
     async fn latest_item(&self, name: &str, projection: Option<&str>) -> Result<Option<Item>> {
         let out = self
-            .ddb
-            .query()
-            .table_name(&self.loc.table)
-            .key_condition_expression("#n = :n")
-            .expression_attribute_names("#n", "name")
-            .expression_attribute_values(":n", AttributeValue::S(name.into()))
+            .query_name(name)
             .limit(1)
             .scan_index_forward(false)
             .consistent_read(true)
@@ -180,6 +175,16 @@ impl Store {
             .await
             .map_err(|e| self.fail("dynamodb:Query", Some(name), &aws::failure(&e)))?;
         Ok(out.items.and_then(|items| items.into_iter().next()))
+    }
+
+    /// A Query for every version of `name` (the table's hash key).
+    fn query_name(&self, name: &str) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.ddb
+            .query()
+            .table_name(&self.loc.table)
+            .key_condition_expression("#n = :n")
+            .expression_attribute_names("#n", "name")
+            .expression_attribute_values(":n", AttributeValue::S(name.into()))
     }
 
     /// Fetches and decrypts one secret.
@@ -363,12 +368,7 @@ impl Store {
         let mut start: Option<Item> = None;
         loop {
             let out = self
-                .ddb
-                .query()
-                .table_name(&self.loc.table)
-                .key_condition_expression("#n = :n")
-                .expression_attribute_names("#n", "name")
-                .expression_attribute_values(":n", AttributeValue::S(name.into()))
+                .query_name(name)
                 .projection_expression("#n, version")
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
