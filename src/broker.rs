@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use tokio_postgres::error::SqlState;
 use zeroize::Zeroizing;
 
 use crate::config::{Config, Database};
@@ -12,7 +13,8 @@ use crate::credstash::cache;
 use crate::credstash::store::{Location, Store};
 use crate::error::AccessDenied;
 use crate::identity::{self, Identity};
-use crate::pg::connect::{self, Params, Session};
+use crate::pg::connect::{self, Params};
+use crate::pg::session::Session;
 use crate::secrets::Scope;
 use crate::{Error, Result, aws, duration, policy};
 
@@ -133,12 +135,15 @@ pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Sessio
             ),
             sslmode: req.db.sslmode,
             sslrootcert: req.db.sslrootcert.clone(),
+            allow_insecure_password: req.db.allow_insecure_password,
             connect_timeout: req.db.connect_timeout,
             application_name: application_name.to_string(),
         })
     };
     match connect::connect(&params(&password)?).await {
-        Err(Error::Database(db)) if db.sqlstate == "28P01" && !req.config.credstash.cache_ttl.is_zero() => {
+        Err(Error::Database(db))
+            if db.sqlstate == SqlState::INVALID_PASSWORD.code() && !req.config.credstash.cache_ttl.is_zero() =>
+        {
             // Maybe rotated since we cached it: fetch it fresh and try once more.
             let store = Store::shared(&scope.location(req.config)).await?;
             cache::forget(&cache::Key::new(

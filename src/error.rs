@@ -36,9 +36,10 @@ pub enum Error {
     #[error("{}", .0.display())]
     Database(Box<DbError>),
 
-    /// A query ran past its limit and was cancelled.
+    /// A query ran past its limit. `cancelled` only when the server confirmed
+    /// the cancel (the statement did not take effect).
     #[error("{message}")]
-    QueryTimeout { message: String, limit: Duration, elapsed: Duration },
+    QueryTimeout { message: String, limit: Duration, elapsed: Duration, cancelled: bool },
 
     /// Ctrl-C / a notebook interrupt stopped the work.
     #[error("interrupted")]
@@ -120,6 +121,11 @@ impl Error {
         Error::Config(msg.into())
     }
 
+    /// Whether this is the server's error with that SQLSTATE.
+    pub fn is_sqlstate(&self, state: &tokio_postgres::error::SqlState) -> bool {
+        matches!(self, Error::Database(db) if db.sqlstate == state.code())
+    }
+
     /// The process exit code of the CLI for this error (DESIGN.md: 1 error,
     /// 3 access denied, 4 timeout; 2 is for usage errors, decided by clap).
     pub fn exit_code(&self) -> i32 {
@@ -157,6 +163,7 @@ mod tests {
             message: String::new(),
             limit: Duration::from_secs(1),
             elapsed: Duration::from_secs(1),
+            cancelled: true,
         };
         assert_eq!(timeout.exit_code(), 4);
     }

@@ -17,6 +17,7 @@ pub mod pg;
 pub mod policy;
 pub mod runtime;
 pub mod secrets;
+pub mod sync;
 
 #[cfg(feature = "python")]
 mod python;

@@ -3,14 +3,11 @@ hang, and results notebooks can use."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +18,7 @@ import pytest
 import middleware
 
 from conftest import Stack, active_sleeps, admin_sql, user_env, wait_until
+from fix_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -103,56 +101,10 @@ def test_module_level_reuses_and_replaces_its_connection(local_stack: Stack) -> 
 # --------------------------------------------------------------- bounded cancel
 
 
-class StallingProxy:
-    """A TCP proxy of the test's own that can stop forwarding (both ways, and
-    for new connections such as the CancelRequest)."""
-
-    def __init__(self, port: int, delay: float = 0.0) -> None:
-        self.target = port
-        self.delay = delay  # seconds added to every chunk forwarded (a slow link)
-        self.stalled = threading.Event()
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                while self.stalled.is_set():
-                    time.sleep(0.05)
-                if self.delay:
-                    time.sleep(self.delay)
-                dst.sendall(data)
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self.stalled.clear()
-        self.server.close()
-        for s in self.sockets:
-            # shutdown() first: close() alone neither wakes a thread blocked
-            # in recv() nor sends the FIN while that thread holds the socket.
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
-
-
 @pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
 def test_a_stalled_network_cannot_make_the_cancel_hang(local_stack: Stack) -> None:
-    proxy = StallingProxy(local_stack["pg_port"])
+    proxy = TcpProxy(local_stack["pg_port"])
     try:
         conn = middleware.connect(host="127.0.0.1", port=proxy.port)
         assert conn.query_with_timeout("select 1")[0] == (1,)

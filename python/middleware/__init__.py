@@ -61,6 +61,17 @@ from middleware.exceptions import (
 )
 from middleware.rows import Rows
 
+
+def __getattr__(name: str) -> object:
+    # `middleware.errors` (a class per SQLSTATE) costs ~15 ms to import, so it
+    # is loaded on first use, not at `import middleware`.
+    if name == "errors":
+        import middleware.errors
+
+        return middleware.errors
+    raise AttributeError(f"module 'middleware' has no attribute {name!r}")
+
+
 #: PEP 249 module globals.
 apilevel = "2.0"
 threadsafety = 1

@@ -174,9 +174,14 @@ class Connection:
         """Run ``sql`` bounded by ``timeout`` (seconds or timedelta; default: the
         connection's, else the database's ``default_timeout``).
 
-        On expiry the query is cancelled on the server and QueryTimeout is
-        raised; the connection stays usable (after ``rollback()`` inside a
-        transaction). A timeout above ``max_timeout`` is refused.
+        On expiry a cancel is sent to the server. QueryTimeout with
+        ``cancelled=True`` means the server confirmed it: the statement did not
+        take effect, and the connection stays usable (after ``rollback()``
+        inside a transaction). If the statement completed before the cancel
+        landed, its result is returned. If neither could be confirmed in time,
+        the connection is closed and QueryTimeout has ``cancelled=False``: the
+        statement may have completed. A timeout above ``max_timeout`` is
+        refused. No statement is ever sent twice.
         """
     def __getattr__(self, name: str) -> type[Exception]: ...
     def __enter__(self) -> Connection: ...

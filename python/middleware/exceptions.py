@@ -155,11 +155,23 @@ class KmsError(Error):
 
 
 class QueryTimeout(OperationalError, TimeoutError):
-    """A query ran past its time limit and was cancelled on the server.
+    """A query ran past its time limit.
 
-    Attributes: ``timeout`` and ``elapsed`` in seconds.
+    Attributes: ``timeout`` and ``elapsed`` in seconds, and ``cancelled``:
+
+    - ``cancelled`` is True only when the server confirmed the cancel
+      (SQLSTATE 57014, kept in ``sqlstate``): the statement did not take effect
+      and the connection is still usable (after ``rollback()`` if a transaction
+      was open).
+    - ``cancelled`` is False when neither the cancel nor the statement's end
+      could be confirmed in time: the connection was closed and the statement
+      **may have completed**. Check before running it again.
+
+    A statement that completed while its cancel was on the way is not a
+    timeout: its result is returned.
     """
 
-    _shown: tuple[str, ...] = ("timeout", "elapsed", "sqlstate")
+    _shown: tuple[str, ...] = ("timeout", "elapsed", "cancelled", "sqlstate")
     timeout: float | None = None
     elapsed: float | None = None
+    cancelled: bool | None = None

@@ -234,9 +234,9 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
         });
         let login = ctx.block_on(async {
             let session = broker::connect(&req, "middleware-doctor").await?;
-            query::run(&session, "select 1", &[], Some(std::time::Duration::from_secs(10)), false, Interrupt::never())
-                .await?;
-            Ok::<_, Error>(session.label.clone())
+            session.set_autocommit(true)?;
+            query::run(&session, "select 1", &[], Some(std::time::Duration::from_secs(10)), Interrupt::never()).await?;
+            Ok::<_, Error>(session.label().to_string())
         });
         checks.push(Check {
             name: "database login".into(),

@@ -106,7 +106,8 @@ pub fn query(ctx: &Context, args: &QueryArgs) -> Result<()> {
     let req = Request { config: &config, db, user, profile: args.profile.clone() };
     let outcome = ctx.interruptible(|interrupt| async move {
         let session = broker::connect(&req, "middleware-cli").await?;
-        spinning(query::run(&session, &sql, &[], Some(limit), false, interrupt)).await
+        session.set_autocommit(true)?; // one statement, committed as it runs (as psql)
+        spinning(query::run(&session, &sql, &[], Some(limit), interrupt)).await
     })?;
     let tty = std::io::stdout().is_terminal();
     let text = match args.format.unwrap_or(if tty { Format::Table } else { Format::Csv }) {
@@ -160,7 +161,7 @@ pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
     // Checks access, fetches the password and proves it works before psql starts.
     let (host, password) = ctx.block_on(async {
         let session = broker::connect(&req, "middleware-cli").await?;
-        let host = session.label.clone();
+        let host = session.label().to_string();
         drop(session);
         Ok((host, broker::fetch_password(&req).await?))
     })?;

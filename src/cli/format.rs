@@ -173,7 +173,7 @@ mod tests {
     use crate::pg::query::Column;
 
     fn outcome() -> Outcome {
-        let col = |n: &str| Column { name: n.into(), type_oid: 0, type_name: String::new() };
+        let col = |n: &str| Column { name: n.into(), type_oid: 0 };
         Outcome {
             columns: vec![col("id"), col("name"), col("amount")],
             rows: vec![

@@ -54,6 +54,9 @@ pub struct Database {
     pub dbname: String,
     pub sslmode: SslMode,
     pub sslrootcert: Option<PathBuf>,
+    /// Answer a cleartext or MD5 password request over a channel that was
+    /// not verified (no TLS, or `prefer`/`require`). Off by default.
+    pub allow_insecure_password: bool,
     pub password_secret: String,
     pub context: BTreeMap<String, String>,
     pub default_user: Option<String>,

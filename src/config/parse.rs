@@ -62,6 +62,7 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         "dbname",
         "sslmode",
         "sslrootcert",
+        "allow_insecure_password",
         "password_secret",
         "context",
         "default_user",
@@ -78,7 +79,8 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
             .ok_or_else(|| s.error("port", &format!("must be from 1 to 65535, got {p}")))?,
     };
     let sslmode = match s.string("sslmode")? {
-        None => SslMode::Prefer,
+        // Secure by default: the certificate and host name are checked.
+        None => SslMode::VerifyFull,
         Some(m) => SslMode::parse(&m)
             .ok_or_else(|| s.error("sslmode", &format!("must be one of {}, got {m:?}", SslMode::NAMES.join(", "))))?,
     };
@@ -112,6 +114,7 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         sslmode,
         // "" unsets it (e.g. a keyword override choosing sslmode=require).
         sslrootcert: s.string("sslrootcert")?.filter(|p| !p.is_empty()).map(PathBuf::from),
+        allow_insecure_password: s.boolean("allow_insecure_password")?.unwrap_or(false),
         password_secret: s.string("password_secret")?.unwrap_or_else(|| DEFAULT_PASSWORD_SECRET.into()),
         context,
         default_user: s.string("default_user")?,
@@ -156,6 +159,15 @@ fn validate(db: &Database, s: &Section<'_>) -> Result<()> {
     if matches!(db.sslmode, SslMode::Disable | SslMode::Prefer | SslMode::Require) && db.sslrootcert.is_some() {
         // libpq ignores it too, but a user who set it surely wanted it checked.
         return Err(s.error("sslrootcert", "only takes effect with sslmode verify-ca or verify-full"));
+    }
+    if db.sslmode == SslMode::VerifyCa && db.sslrootcert.is_none() {
+        // As libpq: verify-ca against every public CA, with no host name check,
+        // would accept any site's certificate.
+        return Err(s.error(
+            "sslrootcert",
+            "is required with sslmode = \"verify-ca\" (the CA that signed the server's certificate); \
+             or use sslmode = \"verify-full\", which also checks the host name against the system's roots",
+        ));
     }
     Ok(())
 }
@@ -230,6 +242,16 @@ impl<'a> Section<'a> {
                 .collect::<Result<Vec<_>>>()
                 .map(Some),
             Some(other) => Err(self.type_error(key, "a list of strings", other)),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(Value::Boolean(b)) => Ok(Some(*b)),
+            // Keyword overrides and environment variables arrive as text.
+            Some(Value::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
+            Some(other) => Err(self.type_error(key, "true or false", other)),
         }
     }
 

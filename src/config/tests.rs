@@ -58,7 +58,7 @@ fn the_design_example_parses_with_defaults_filled_in() {
     assert_eq!(db.context_for("read_write")["db_user"], "read_write");
     assert_eq!(db.user(None).unwrap(), "read_only");
     let wh = config.database(Some("warehouse")).unwrap();
-    assert_eq!((wh.port, wh.sslmode, wh.connect_timeout), (5432, SslMode::Prefer, DEFAULT_CONNECT_TIMEOUT));
+    assert_eq!((wh.port, wh.sslmode, wh.connect_timeout), (5432, SslMode::VerifyFull, DEFAULT_CONNECT_TIMEOUT));
 }
 
 #[test]
@@ -150,4 +150,16 @@ fn unknown_database_lists_the_known_ones() {
     let (_f, config) = load_one(EXAMPLE);
     let message = config.unwrap().database(Some("nope")).unwrap_err().to_string();
     assert!(message.contains("analytics, warehouse"), "{message}");
+}
+
+#[test]
+fn verify_ca_needs_a_root_certificate_and_insecure_passwords_are_opt_in() {
+    let (_f, result) = load_one("[databases.a]\nhost = \"h\"\nsslmode = \"verify-ca\"\n");
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("databases.a.sslrootcert") && err.contains("verify-ca"), "{err}");
+    let (_f, result) = load_one("[databases.a]\nhost = \"h\"\nsslmode = \"require\"\nallow_insecure_password = true\n");
+    let config = result.unwrap();
+    assert!(config.database(Some("a")).unwrap().allow_insecure_password);
+    let (_f, result) = load_one("[databases.a]\nhost = \"h\"\n");
+    assert!(!result.unwrap().database(Some("a")).unwrap().allow_insecure_password);
 }

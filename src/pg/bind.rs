@@ -130,6 +130,20 @@ fn float_text(f: f64) -> String {
     }
 }
 
+/// Why our encoder refused a parameter; found again by type (downcast) in
+/// tokio-postgres's error, so the caller hears a data problem, not a lost
+/// connection.
+#[derive(Debug)]
+pub struct ParamError(pub &'static str);
+
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl StdError for ParamError {}
+
 impl ToSql for Param {
     fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         if matches!(self, Param::Null) {
@@ -138,7 +152,9 @@ impl ToSql for Param {
         if let Param::Text(s) = self
             && s.contains('\0')
         {
-            return Err("text parameters cannot contain NUL (\\0) characters: PostgreSQL does not store them".into());
+            return Err(Box::new(ParamError(
+                "text parameters cannot contain NUL (\\0) characters: PostgreSQL does not store them",
+            )));
         }
         let mut text = String::new();
         self.write_text(&mut text, false);

@@ -1,18 +1,20 @@
-//! Opening a connection: tokio-postgres config, TLS by sslmode, the driver
-//! task on the one runtime, and errors that say what to do.
+//! Opening a connection: our own TCP socket (watched during login, see
+//! [`super::guard`]), TLS by sslmode, the driver task on the one runtime, and
+//! errors that say what to do.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio_postgres::error::ErrorPosition;
-use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-use tokio_postgres::{CancelToken, Client, NoTls, Socket, Statement};
-use tokio_postgres_rustls::MakeRustlsConnect;
+use tokio::net::TcpStream;
+use tokio_postgres::CancelToken;
+use tokio_postgres::error::{ErrorPosition, SqlState};
 use zeroize::Zeroizing;
 
-use super::tls;
+use super::guard::{self, Guarded};
+use super::session::Session;
+use super::tls::Tls;
 use crate::config::SslMode;
 use crate::error::DbError;
 use crate::{Error, Result, runtime};
@@ -27,6 +29,8 @@ pub struct Params {
     pub password: Zeroizing<String>,
     pub sslmode: SslMode,
     pub sslrootcert: Option<PathBuf>,
+    /// Answer cleartext/MD5 password requests without verified TLS.
+    pub allow_insecure_password: bool,
     pub connect_timeout: Duration,
     pub application_name: String,
 }
@@ -44,126 +48,86 @@ impl std::fmt::Debug for Params {
     }
 }
 
-/// How long after a CancelRequest a "user request" cancel on another
-/// statement is taken for ours (the server-side backstop bounds it).
-pub const STRAY_CANCEL_WINDOW: Duration = Duration::from_secs(15);
-
-/// A live connection: the client, what is needed to cancel its query, and
-/// whether the server side is gone.
-pub struct Session {
-    pub client: Client,
-    cancel: CancelToken,
-    tls: Option<MakeRustlsConnect>,
-    closed: Arc<AtomicBool>,
-    /// Prepared statements by (sql, parameter type oids).
-    pub statements: Mutex<lru::Statements>,
-    /// When we last sent a CancelRequest. The server handles them
-    /// asynchronously: one may land on a later statement.
-    last_cancel: Mutex<Option<std::time::Instant>>,
-    /// The statement_timeout last set on the server (ms), if known.
-    pub statement_timeout_ms: Mutex<Option<u64>>,
+/// How to reach the server again for a CancelRequest.
+#[derive(Clone)]
+pub struct Link {
+    host: String,
+    port: u16,
+    tls: Tls,
+    token: CancelToken,
     /// `user@host:port/dbname`, for messages.
     pub label: String,
 }
 
-impl Session {
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst) || self.client.is_closed()
-    }
-
-    /// Asks the server to cancel whatever this connection is running.
-    pub async fn cancel(&self) -> Result<()> {
-        let sent = match &self.tls {
-            Some(tls) => self.cancel.cancel_query(tls.clone()).await,
-            None => self.cancel.cancel_query(NoTls).await,
-        };
-        sent.map_err(|e| Error::Operational(format!("could not send a cancel request to {}: {e}", self.label)))
-    }
-
-    pub fn cancel_sent(&self) {
-        *self.last_cancel.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
-    }
-
-    /// Whether a statement that failed with "canceling statement due to user
-    /// request" could have been hit by a late cancel of ours: one was sent
-    /// recently on this connection (observed under load: the server can
-    /// apply a CancelRequest to the statement after the one it was for).
-    pub fn recent_cancel(&self) -> bool {
-        self.last_cancel
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_some_and(|at| at.elapsed() < STRAY_CANCEL_WINDOW)
-    }
-
-    /// Marks the connection unusable (e.g. a cancel that could not be delivered).
-    pub fn mark_closed(&self) {
-        self.closed.store(true, Ordering::SeqCst);
+impl Link {
+    /// Sends a CancelRequest and waits until the server closed that
+    /// connection, i.e. until the cancel was delivered to the backend.
+    pub async fn cancel(self) -> Result<()> {
+        let socket = tcp(&self.host, self.port)
+            .await
+            .map_err(|e| Error::Operational(format!("could not send a cancel request to {}: {e}", self.label)))?;
+        self.token.cancel_query_raw(Guarded::draining(socket), self.tls).await.map_err(|e| {
+            Error::Operational(format!("could not send a cancel request to {}: {}", self.label, chain(&e)))
+        })
     }
 }
 
 pub async fn connect(p: &Params) -> Result<Session> {
     let mut config = tokio_postgres::Config::new();
     config
-        .host(&p.host)
-        .port(p.port)
         .dbname(&p.dbname)
         .user(&p.user)
         .password(p.password.as_bytes())
         .application_name(&p.application_name)
-        .connect_timeout(p.connect_timeout)
-        .keepalives(true)
-        .keepalives_idle(Duration::from_secs(60))
         .ssl_mode(match p.sslmode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
             SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
             _ => tokio_postgres::config::SslMode::Require,
         });
     let label = format!("{}@{}:{}/{}", p.user, p.host, p.port, p.dbname);
-    let tls = tls::connector(p.sslmode, p.sslrootcert.as_deref())?;
+    let tls = Tls::new(p.sslmode, p.sslrootcert.as_deref(), &p.host, p.allow_insecure_password)?;
     let closed = Arc::new(AtomicBool::new(false));
-    let target = (label.as_str(), p.sslmode);
-    let client = match &tls {
-        Some(tls) => handshake(&config, tls.clone(), p.connect_timeout, target, closed.clone()).await?,
-        None => handshake(&config, NoTls, p.connect_timeout, target, closed.clone()).await?,
+    // The whole handshake (TCP, TLS, auth) is bounded, not just the TCP connect.
+    let login = async {
+        let socket = tcp(&p.host, p.port).await.map_err(|e| io_error(&e, &label))?;
+        let watched = Guarded::new(socket, tls.plain_watch());
+        config.connect_raw(watched, tls.clone()).await.map_err(|e| connect_error(&e, &label, p.sslmode))
     };
-    let cancel = client.cancel_token();
-    Ok(Session {
-        client,
-        cancel,
-        tls,
-        closed,
-        statements: Mutex::new(lru::Statements::default()),
-        statement_timeout_ms: Mutex::new(None),
-        last_cancel: Mutex::new(None),
-        label,
-    })
-}
-
-/// Logs in over `tls` and starts the connection's driver task, which sets
-/// `closed` when the server side goes away. The whole handshake (TCP, TLS,
-/// auth) is bounded, not just the TCP connect.
-async fn handshake<T>(
-    config: &tokio_postgres::Config,
-    tls: T,
-    bound: Duration,
-    (label, mode): (&str, SslMode),
-    closed: Arc<AtomicBool>,
-) -> Result<Client>
-where
-    T: MakeTlsConnect<Socket> + Send,
-    T::Stream: Send + 'static,
-    T::TlsConnect: Send,
-    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
-{
-    let (client, connection) = tokio::time::timeout(bound, config.connect(tls))
-        .await
-        .map_err(|_| timed_out(label, bound))?
-        .map_err(|e| connect_error(&e, label, mode))?;
+    let (client, connection) =
+        tokio::time::timeout(p.connect_timeout, login).await.map_err(|_| timed_out(&label, p.connect_timeout))??;
+    let driver_closed = closed.clone();
     runtime::spawn(async move {
         let _ = connection.await;
-        closed.store(true, Ordering::SeqCst);
+        driver_closed.store(true, Ordering::SeqCst);
     });
-    Ok(client)
+    let link = Link { host: p.host.clone(), port: p.port, tls, token: client.cancel_token(), label };
+    Ok(Session::new(client, link, closed))
+}
+
+/// A TCP connection to the first address of `host` that answers, with
+/// keepalives (a silently dropped peer is noticed) and no Nagle delay.
+async fn tcp(host: &str, port: u16) -> std::io::Result<TcpStream> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                stream.set_nodelay(true)?;
+                let keepalive = socket2::TcpKeepalive::new().with_time(Duration::from_secs(60));
+                socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")))
+}
+
+fn io_error(e: &std::io::Error, label: &str) -> Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => " Is the database running, and are host and port right?",
+        _ => " Check the host name and that it is reachable (VPN, security groups).",
+    };
+    Error::Operational(format!("cannot connect to {label}: {e}.{hint}"))
 }
 
 fn timed_out(label: &str, bound: Duration) -> Error {
@@ -177,12 +141,14 @@ fn timed_out(label: &str, bound: Duration) -> Error {
 fn connect_error(e: &tokio_postgres::Error, label: &str, mode: SslMode) -> Error {
     if let Some(db) = e.as_db_error() {
         let mut err = db_error(db);
-        let advice = match db.code().code() {
-            "28P01" => "the password was rejected",
-            "28000" if db.message().contains("no encryption") || db.message().contains("SSL off") => {
-                "the server requires TLS: set sslmode = \"require\" or \"verify-full\""
+        let advice = match db.code() {
+            c if *c == SqlState::INVALID_PASSWORD => "the password was rejected",
+            c if *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+                && (db.message().contains("no encryption") || db.message().contains("SSL off")) =>
+            {
+                "the server requires TLS: set sslmode = \"verify-full\" (or \"require\")"
             }
-            "3D000" => "the database does not exist: check dbname",
+            c if *c == SqlState::INVALID_CATALOG_NAME => "the database does not exist: check dbname",
             _ => "",
         };
         err.context = Some(format!(
@@ -191,20 +157,41 @@ fn connect_error(e: &tokio_postgres::Error, label: &str, mode: SslMode) -> Error
         ));
         return Error::Database(Box::new(err));
     }
+    if let Some(refused) = guard::refusal(e) {
+        return Error::Operational(format!("cannot connect to {label}: {refused}"));
+    }
     let detail = chain(e);
-    let hint = if detail.contains("certificate") || detail.contains("InvalidCertificate") {
+    let hint = if certificate_rejected(e) {
         format!(
-            " The server's TLS certificate was not accepted under sslmode={}: check sslrootcert and the host name.",
+            " The server's TLS certificate was not accepted under sslmode={}: if the server's CA is private \
+             (a self-signed or company CA, RDS), point sslrootcert at its certificate; check the host name too.",
             mode.as_str()
         )
-    } else if detail.contains("refused") {
-        " Is the database running, and are host and port right?".to_string()
-    } else if detail.contains("server does not support TLS") || detail.contains("TLS") {
-        format!(" (sslmode={})", mode.as_str())
+    } else if detail.contains("server does not support TLS") {
+        format!(" The server does not offer TLS (sslmode={}).", mode.as_str())
     } else {
         String::new()
     };
     Error::Operational(format!("cannot connect to {label}: {detail}.{hint}"))
+}
+
+/// Whether rustls refused the server's certificate (found by type in the
+/// error's causes).
+fn certificate_rejected(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(rustls::Error::InvalidCertificate(_)) = inner.downcast_ref::<rustls::Error>()
+        {
+            return true;
+        }
+        if let Some(rustls::Error::InvalidCertificate(_)) = err.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// The error and its causes, joined (tokio-postgres's Display is terse).
@@ -233,56 +220,5 @@ pub fn db_error(db: &tokio_postgres::error::DbError) -> DbError {
             _ => None,
         },
         context: None,
-    }
-}
-
-/// Maps an error from a query on an open session.
-pub fn query_error(e: &tokio_postgres::Error, session: &Session) -> Error {
-    if let Some(db) = e.as_db_error() {
-        return Error::Database(Box::new(db_error(db)));
-    }
-    if e.to_string().starts_with("error serializing parameter") {
-        // Our own parameter encoder refused a value: a data problem, not the connection's.
-        return Error::Data(chain(e));
-    }
-    if e.is_closed() || session.is_closed() {
-        session.mark_closed();
-        return Error::Operational(format!(
-            "the connection to {} was lost ({}); reconnect to continue",
-            session.label,
-            chain(e)
-        ));
-    }
-    Error::Operational(format!("query on {} failed: {}", session.label, chain(e)))
-}
-
-/// A small LRU of prepared statements per connection.
-pub mod lru {
-    use super::Statement;
-
-    const CAPACITY: usize = 128;
-
-    #[derive(Default)]
-    pub struct Statements(Vec<((String, Vec<u32>), Statement)>);
-
-    impl Statements {
-        pub fn get(&mut self, sql: &str, types: &[u32]) -> Option<Statement> {
-            let at = self.0.iter().position(|((s, t), _)| s == sql && t == types)?;
-            let entry = self.0.remove(at);
-            let statement = entry.1.clone();
-            self.0.push(entry);
-            Some(statement)
-        }
-
-        pub fn put(&mut self, sql: &str, types: &[u32], statement: Statement) {
-            if self.0.len() >= CAPACITY {
-                self.0.remove(0);
-            }
-            self.0.push(((sql.to_string(), types.to_vec()), statement));
-        }
-
-        pub fn clear(&mut self) {
-            self.0.clear();
-        }
     }
 }

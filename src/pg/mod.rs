@@ -1,9 +1,13 @@
-//! PostgreSQL / Redshift over tokio-postgres: TLS, connections, values,
-//! parameters and queries with timeouts.
+//! PostgreSQL / Redshift over tokio-postgres: TLS and the login guard,
+//! connections, sessions (transactions, time limits, cancels), values,
+//! parameters and queries.
 
 pub mod bind;
 pub mod connect;
+pub mod guard;
 pub mod params;
 pub mod query;
+pub mod session;
+pub mod statements;
 pub mod tls;
 pub mod value;

@@ -9,8 +9,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
+use super::args::timeout_arg;
 use super::blocking::wait;
-use super::connection::{Connection, timeout_arg};
+use super::connection::Connection;
 use super::functions::{load_config, packaged_config};
 use crate::broker::{self, Request};
 use crate::config::{Config, Layered, Source, Sources};
@@ -98,7 +99,7 @@ fn open(
         let req = Request { config: &config, db: &db2, user: &user2, profile };
         broker::connect(&req, "middleware").await
     })?;
-    Ok(Connection::new(session, db, user, default_timeout, autocommit))
+    Connection::new(session, db, user, default_timeout, autocommit)
 }
 
 #[pyfunction]

@@ -4,7 +4,9 @@
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
+use tokio_postgres::error::SqlState;
 
 use crate::Error;
 use crate::error::{AccessDenied as Denied, DbError};
@@ -19,8 +21,6 @@ pyo3::import_exception!(middleware.exceptions, InterfaceError);
 pyo3::import_exception!(middleware.exceptions, DatabaseError);
 pyo3::import_exception!(middleware.exceptions, DataError);
 pyo3::import_exception!(middleware.exceptions, OperationalError);
-pyo3::import_exception!(middleware.exceptions, IntegrityError);
-pyo3::import_exception!(middleware.exceptions, InternalError);
 pyo3::import_exception!(middleware.exceptions, ProgrammingError);
 pyo3::import_exception!(middleware.exceptions, NotSupportedError);
 
@@ -48,12 +48,15 @@ fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
             with_attrs(py, OperationalError::new_err(text), &[("aws_code", aws_code.into_bound_py_any(py))])
         }
         Error::Database(db) => database(py, text, &db),
-        Error::QueryTimeout { limit, elapsed, .. } => with_attrs(
+        Error::QueryTimeout { limit, elapsed, cancelled, .. } => with_attrs(
             py,
             QueryTimeout::new_err(text),
             &[
                 ("timeout", limit.as_secs_f64().into_bound_py_any(py)),
                 ("elapsed", elapsed.as_secs_f64().into_bound_py_any(py)),
+                ("cancelled", cancelled.into_bound_py_any(py)),
+                // The server's own word, when it gave one.
+                ("sqlstate", cancelled.then_some(SqlState::QUERY_CANCELED.code()).into_bound_py_any(py)),
             ],
         ),
         Error::Interrupted => PyKeyboardInterrupt::new_err(()),
@@ -65,17 +68,12 @@ fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
     }
 }
 
-/// PEP 249 class by SQLSTATE class, as psycopg does.
+/// The class for a SQLSTATE comes from `middleware.errors` (psycopg's table
+/// and class names, kept in Python beside the classes, as psycopg does).
 fn database(py: Python<'_>, text: String, db: &DbError) -> PyErr {
-    let err = match db.sqlstate.get(..2).unwrap_or("") {
-        "22" => DataError::new_err(text),
-        "23" => IntegrityError::new_err(text),
-        "0A" => NotSupportedError::new_err(text),
-        "08" | "53" | "54" | "55" | "57" | "58" | "HV" | "F0" => OperationalError::new_err(text),
-        "XX" => InternalError::new_err(text),
-        "42" | "2B" | "2D" | "2F" | "34" | "3D" | "3F" | "44" | "26" | "25" | "40" => ProgrammingError::new_err(text),
-        _ => DatabaseError::new_err(text),
-    };
+    let err = class_for(py, &db.sqlstate)
+        .and_then(|class| class.call1((text.as_str(),)))
+        .map_or_else(|_| DatabaseError::new_err(text), |e| PyErr::from_value(e));
     with_attrs(
         py,
         err,
@@ -88,6 +86,14 @@ fn database(py: Python<'_>, text: String, db: &DbError) -> PyErr {
             ("position", db.position.into_bound_py_any(py)),
         ],
     )
+}
+
+static CLASS_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn class_for<'py>(py: Python<'py>, sqlstate: &str) -> PyResult<Bound<'py, PyAny>> {
+    let lookup = CLASS_FOR
+        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("middleware.errors")?.getattr("_class_for")?.unbind()))?;
+    lookup.bind(py).call1((sqlstate,))
 }
 
 fn access_denied(py: Python<'_>, text: String, d: &Denied) -> PyErr {

@@ -8,9 +8,11 @@
 #![allow(clippy::unused_self)]
 
 mod access;
+mod args;
 mod blocking;
 mod connection;
 mod convert;
+mod cursor;
 mod exceptions;
 mod functions;
 mod result;
@@ -25,7 +27,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::run_cli, m)?)?;
     m.add_class::<secrets::SecretInfo>()?;
     m.add_class::<connection::Connection>()?;
-    m.add_class::<connection::Cursor>()?;
+    m.add_class::<cursor::Cursor>()?;
     m.add_class::<result::ResultSet>()?;
     m.add_class::<access::PyIdentity>()?;
     m.add_function(wrap_pyfunction!(access::connect, m)?)?;

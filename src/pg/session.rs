@@ -1,0 +1,481 @@
+//! One connection's session semantics, in the core so that the Python API,
+//! the CLI and the async API share them (psycopg keeps them in its
+//! connection base class):
+//!
+//! - one statement at a time (an async lock, so concurrent callers queue);
+//! - the transaction: BEGIN before the first statement unless autocommit,
+//!   and a ROLLBACK (bounded) when the statement of a call that opened the
+//!   transaction fails, so nothing of the caller's is lost and the session
+//!   stays ready;
+//! - time limits and interrupts that tell the truth: a CancelRequest
+//!   (delivered, bounded), then the statement's own outcome (bounded). Only
+//!   the server's 57014 means "cancelled"; a statement that completed first
+//!   returns its result; if neither can be known, the connection is closed;
+//! - no user statement is ever sent twice. A CancelRequest that was sent but
+//!   not consumed by our statement could still land: it is absorbed by a
+//!   throwaway statement before anything else runs;
+//! - the server-side backstop (`statement_timeout`, just above the client's
+//!   limit, for when the client dies) applies to that one statement: it is
+//!   put back to the session's own value before anything else runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use super::bind::Param;
+use super::connect::{Link, chain, db_error};
+use super::query::{self, Outcome, Sink};
+use super::statements::Statements;
+use crate::runtime::{self, Interrupt};
+use crate::sync::Locked;
+use crate::{Error, Result};
+
+/// How long the CancelRequest itself may take (connect, send, server closes).
+pub const CANCEL_BOUND: Duration = Duration::from_secs(2);
+/// How long to wait for a cancelled statement (or a ROLLBACK, or the
+/// throwaway that absorbs a late cancel) to come back.
+pub const DRAIN_BOUND: Duration = Duration::from_secs(3);
+/// The server-side statement_timeout sits this far above the client's limit:
+/// it only matters when the client died and cannot cancel, and must exceed
+/// both bounds above so that it never pre-empts our own cancel.
+pub const BACKSTOP_MARGIN: Duration = Duration::from_secs(10);
+/// PostgreSQL's statement_timeout is an int of milliseconds.
+const MAX_STATEMENT_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+/// A live connection and what it is in the middle of.
+pub struct Session {
+    client: Client,
+    link: Link,
+    closed: Arc<AtomicBool>,
+    statements: std::sync::Mutex<Statements>,
+    state: tokio::sync::Mutex<State>,
+    autocommit: AtomicBool,
+    in_transaction: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    /// A CancelRequest was delivered that no statement of ours consumed.
+    cancel_pending: bool,
+    /// A statement_timeout of ours still in force on the server.
+    backstop: Option<Backstop>,
+}
+
+struct Backstop {
+    ms: u64,
+    /// The session's own value, to put back (as `SHOW` printed it).
+    previous: String,
+    /// Set with SET LOCAL inside our transaction: it ends with it.
+    local: bool,
+}
+
+/// Why a statement was stopped before it finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Deadline(Duration),
+    Interrupt,
+}
+
+/// How bounded work ended.
+enum Ended<T> {
+    Done(T),
+    /// Stopped; `drained` is the work's own outcome when it came back in
+    /// time after a delivered cancel (else the connection was closed).
+    Stopped {
+        why: Stop,
+        drained: Option<T>,
+    },
+}
+
+impl Session {
+    pub(super) fn new(client: Client, link: Link, closed: Arc<AtomicBool>) -> Session {
+        Session {
+            client,
+            link,
+            closed,
+            statements: std::sync::Mutex::default(),
+            state: tokio::sync::Mutex::default(),
+            autocommit: AtomicBool::new(false),
+            in_transaction: AtomicBool::new(false),
+        }
+    }
+
+    /// `user@host:port/dbname`, for messages.
+    pub fn label(&self) -> &str {
+        &self.link.label
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst) || self.client.is_closed()
+    }
+
+    /// Marks the connection unusable (its state on the server is unknown).
+    pub fn mark_closed(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    pub fn autocommit(&self) -> bool {
+        self.autocommit.load(Ordering::SeqCst)
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.in_transaction.load(Ordering::SeqCst)
+    }
+
+    pub fn set_autocommit(&self, on: bool) -> Result<()> {
+        if on && self.in_transaction() {
+            return Err(Error::Programming(
+                "cannot switch to autocommit inside a transaction: commit() or rollback() first".into(),
+            ));
+        }
+        self.autocommit.store(on, Ordering::SeqCst);
+        Ok(())
+    }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(super) fn statements(&self) -> std::sync::MutexGuard<'_, Statements> {
+        self.statements.locked()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::Interface(format!(
+                "the connection to {} is closed; open a new one with middleware.connect()",
+                self.label()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs one statement (`$n` placeholders), handing rows to `sink` batch
+    /// by batch, within `limit` when given and stoppable by `interrupt`.
+    pub async fn execute(
+        &self,
+        sql: &str,
+        params: &[Param],
+        limit: Option<Duration>,
+        mut interrupt: Interrupt,
+        sink: &mut Sink<'_>,
+    ) -> Result<Outcome> {
+        let mut state = self.state.lock().await;
+        self.check_open()?;
+        let flight = InFlight(self, true);
+        self.settle(&mut state).await?;
+        let began = !self.autocommit() && !self.in_transaction();
+        if began {
+            self.begin(&mut state).await?;
+        }
+        let result = self.run(&mut state, sql, params, limit, &mut interrupt, sink).await;
+        if began && result.is_err() && !self.is_closed() {
+            self.finish_transaction(&mut state, "ROLLBACK").await?;
+        }
+        flight.land();
+        result
+    }
+
+    /// Ends the transaction, if one is open (nothing to do otherwise).
+    pub async fn commit(&self, interrupt: Interrupt) -> Result<()> {
+        self.end(interrupt, "COMMIT").await
+    }
+
+    pub async fn rollback(&self, interrupt: Interrupt) -> Result<()> {
+        self.end(interrupt, "ROLLBACK").await
+    }
+
+    async fn end(&self, mut interrupt: Interrupt, sql: &'static str) -> Result<()> {
+        let mut state = self.state.lock().await;
+        self.check_open()?;
+        if !self.in_transaction() {
+            return Ok(());
+        }
+        let flight = InFlight(self, true);
+        self.settle(&mut state).await?;
+        self.in_transaction.store(false, Ordering::SeqCst);
+        state.backstop.take_if(|b| b.local);
+        let work = self.client.batch_execute(sql);
+        let result = match self.bounded(work, None, &mut interrupt).await {
+            Ended::Done(r) => r.map_err(|e| self.fail(&e)),
+            Ended::Stopped { drained, .. } => {
+                if let Some(r) = &drained
+                    && !r.as_ref().is_err_and(is_query_canceled)
+                {
+                    state.cancel_pending = true;
+                    self.settle(&mut state).await?;
+                }
+                Err(Error::Interrupted)
+            }
+        };
+        flight.land();
+        result
+    }
+
+    async fn begin(&self, state: &mut State) -> Result<()> {
+        // A session-wide backstop is put back outside the transaction (a
+        // ROLLBACK would undo it inside), in the same round trip.
+        let restore = state.backstop.as_ref().filter(|b| !b.local).map(|b| set_sql(&b.previous, false));
+        let restored = async {
+            match &restore {
+                Some(sql) => Some(self.client.batch_execute(sql).await),
+                None => None,
+            }
+        };
+        let (restored, began) = join(restored, self.client.batch_execute("BEGIN")).await;
+        if matches!(restored, Some(Ok(()))) {
+            state.backstop = None;
+        }
+        began.map_err(|e| self.fail(&e))?;
+        self.in_transaction.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Absorbs a CancelRequest that may still land: a throwaway statement
+    /// takes it (its 57014 proves it), or shows it was spent while idle.
+    async fn settle(&self, state: &mut State) -> Result<()> {
+        if !state.cancel_pending {
+            return Ok(());
+        }
+        match tokio::time::timeout(DRAIN_BOUND, self.client.simple_query("SELECT 1")).await {
+            Ok(Ok(_) | Err(_)) => {
+                state.cancel_pending = false;
+                Ok(())
+            }
+            Err(_) => {
+                self.mark_closed();
+                Err(Error::Operational(format!(
+                    "the connection to {} stopped answering after a cancel, so it was closed; reconnect to continue",
+                    self.label()
+                )))
+            }
+        }
+    }
+
+    async fn finish_transaction(&self, state: &mut State, sql: &'static str) -> Result<()> {
+        self.in_transaction.store(false, Ordering::SeqCst);
+        state.backstop.take_if(|b| b.local);
+        match tokio::time::timeout(DRAIN_BOUND, self.client.batch_execute(sql)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(self.fail(&e)),
+            Err(_) => {
+                self.mark_closed();
+                Ok(()) // the caller's own error says what happened
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)] // the statement, its bounds and where rows go
+    async fn run(
+        &self,
+        state: &mut State,
+        sql: &str,
+        params: &[Param],
+        limit: Option<Duration>,
+        interrupt: &mut Interrupt,
+        sink: &mut Sink<'_>,
+    ) -> Result<Outcome> {
+        let started = Instant::now();
+        let local = self.in_transaction();
+        let want = limit.map(backstop_ms);
+        let keep = matches!((&state.backstop, want), (Some(b), Some(ms)) if b.ms == ms && b.local == local);
+        let prefix = if keep { None } else { prefix_sql(state.backstop.as_ref(), want, local) };
+        let before = async {
+            match &prefix {
+                Some(sql) => Some(self.client.simple_query(sql).await),
+                None => None,
+            }
+        };
+        // One round trip: the backstop goes out right before the statement.
+        let work = join(before, query::statement(self, sql, params, sink));
+        let (ended, stop) = match self.bounded(work, limit, interrupt).await {
+            Ended::Done(out) => (Some(out), None),
+            Ended::Stopped { why, drained } => (drained, Some(why)),
+        };
+        let Some((set, outcome)) = ended else {
+            return Err(stopped_unconfirmed(stop, started, self.label()));
+        };
+        if let Some(set) = set {
+            match set {
+                Ok(messages) => {
+                    state.backstop =
+                        want.map(|ms| Backstop { ms, previous: shown(&messages).unwrap_or_default(), local });
+                }
+                Err(e) if stop.is_some() && is_query_canceled(&e) => {} // it took our cancel
+                Err(_) => {}                                            // nothing applied; the old one stays
+            }
+        }
+        let Some(why) = stop else { return outcome };
+        let consumed = matches!(&outcome, Err(e) if e.is_sqlstate(&SqlState::QUERY_CANCELED));
+        if !consumed {
+            state.cancel_pending = true;
+            self.settle(state).await?;
+        }
+        match (why, outcome) {
+            (Stop::Interrupt, _) => Err(Error::Interrupted),
+            (Stop::Deadline(limit), Err(e)) if consumed => {
+                Err(query::timeout_error(limit, started, true, &e.to_string()))
+            }
+            // It completed (or failed on its own) before the cancel landed: that is the truth.
+            (Stop::Deadline(_), other) => other,
+        }
+    }
+
+    /// Runs `work` within `limit`, stoppable by `interrupt`. On either, the
+    /// CancelRequest is sent from a detached task (so it completes even if
+    /// the caller gives up on us), then the work gets [`DRAIN_BOUND`] to come
+    /// back. If the cancel or the drain fails, the connection is closed.
+    async fn bounded<F: Future>(
+        &self,
+        work: F,
+        limit: Option<Duration>,
+        interrupt: &mut Interrupt,
+    ) -> Ended<F::Output> {
+        let work = std::pin::pin!(work);
+        let mut work = work;
+        let deadline = async {
+            match limit {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        let why = tokio::select! {
+            biased;
+            out = &mut work => return Ended::Done(out),
+            () = deadline => Stop::Deadline(limit.unwrap_or_default()),
+            () = interrupt.requested() => Stop::Interrupt,
+        };
+        let cancel = runtime::spawn(self.link.clone().cancel());
+        let delivered = matches!(tokio::time::timeout(CANCEL_BOUND, cancel).await, Ok(Ok(Ok(()))));
+        if !delivered {
+            self.mark_closed();
+            return Ended::Stopped { why, drained: None };
+        }
+        match tokio::time::timeout(DRAIN_BOUND, work).await {
+            Ok(out) => Ended::Stopped { why, drained: Some(out) },
+            Err(_) => {
+                self.mark_closed();
+                Ended::Stopped { why, drained: None }
+            }
+        }
+    }
+
+    /// Maps an error from a query on this session; an error that means the
+    /// connection is gone marks it closed before anyone sees the error.
+    pub(super) fn fail(&self, e: &tokio_postgres::Error) -> Error {
+        if let Some(db) = e.as_db_error() {
+            let gone = [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW]
+                .contains(db.code())
+                || matches!(db.severity(), "FATAL" | "PANIC");
+            if gone {
+                self.mark_closed();
+            }
+            return Error::Database(Box::new(db_error(db)));
+        }
+        if let Some(param) = query::param_error(e) {
+            // Our own parameter encoder refused a value: a data problem, not the connection's.
+            return Error::Data(param);
+        }
+        if e.is_closed() || self.is_closed() || is_io(e) {
+            self.mark_closed();
+            return Error::Operational(format!(
+                "the connection to {} was lost ({}); reconnect to continue",
+                self.label(),
+                chain(e)
+            ));
+        }
+        Error::Operational(format!("query on {} failed: {}", self.label(), chain(e)))
+    }
+}
+
+/// Marks the session closed if the work is dropped half-way (e.g. a second
+/// Ctrl-C): what the server did is then unknown.
+struct InFlight<'a>(&'a Session, bool);
+
+impl InFlight<'_> {
+    fn land(mut self) {
+        self.1 = false;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.mark_closed();
+        }
+    }
+}
+
+fn is_query_canceled(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::QUERY_CANCELED)
+}
+
+/// An IO error (EOF, reset) under the tokio-postgres error: the link is gone.
+fn is_io(e: &tokio_postgres::Error) -> bool {
+    std::error::Error::source(e).is_some_and(<dyn std::error::Error>::is::<std::io::Error>)
+}
+
+fn backstop_ms(limit: Duration) -> u64 {
+    u64::try_from((limit + BACKSTOP_MARGIN).as_millis()).unwrap_or(u64::MAX).min(MAX_STATEMENT_TIMEOUT_MS)
+}
+
+fn set_sql(value: &str, local: bool) -> String {
+    let scope = if local { "LOCAL " } else { "" };
+    format!("SET {scope}statement_timeout = '{}'", value.replace('\'', "''"))
+}
+
+/// What goes out before the statement: put back the old backstop (when
+/// there is one and it is not wanted as is), then read the session's own
+/// value and set the new one. One simple query, so all or nothing applies.
+fn prefix_sql(old: Option<&Backstop>, want: Option<u64>, local: bool) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(old) = old {
+        parts.push(set_sql(&old.previous, old.local));
+    }
+    if let Some(ms) = want {
+        parts.push("SHOW statement_timeout".to_string());
+        parts.push(set_sql(&ms.to_string(), local));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The value `SHOW` printed.
+fn shown(messages: &[SimpleQueryMessage]) -> Option<String> {
+    messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        _ => None,
+    })
+}
+
+fn stopped_unconfirmed(stop: Option<Stop>, started: Instant, label: &str) -> Error {
+    match stop {
+        Some(Stop::Deadline(limit)) => query::unconfirmed_timeout(limit, started, label),
+        _ => Error::Interrupted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backstop_is_clamped_to_postgresqls_range() {
+        assert_eq!(backstop_ms(Duration::from_secs(1)), 11_000);
+        assert_eq!(backstop_ms(Duration::from_secs(60 * 86_400)), MAX_STATEMENT_TIMEOUT_MS);
+    }
+
+    #[test]
+    fn the_prefix_puts_back_then_sets_in_one_query() {
+        let old = Backstop { ms: 11_000, previous: "0".into(), local: false };
+        assert_eq!(
+            prefix_sql(Some(&old), Some(12_000), true).as_deref(),
+            Some("SET statement_timeout = '0'; SHOW statement_timeout; SET LOCAL statement_timeout = '12000'")
+        );
+        assert_eq!(prefix_sql(None, None, false), None);
+        assert_eq!(set_sql("it's", false), "SET statement_timeout = 'it''s'");
+    }
+}

@@ -1,0 +1,212 @@
+//! The PEP 249 `Cursor`: results are fetched in full by `execute` (like
+//! psycopg's default client-side cursor), through its connection's session.
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use super::args::prepare;
+use super::connection::Connection;
+use super::exceptions::{InterfaceError, ProgrammingError};
+use crate::pg::query::Outcome;
+
+/// A PEP 249 cursor. Results are fetched in full by `execute` (like
+/// psycopg's default client-side cursor).
+#[pyclass(name = "Cursor", module = "middleware")]
+pub struct Cursor {
+    #[pyo3(get)]
+    connection: Py<Connection>,
+    /// The result's rows and how many were fetched already.
+    rows: Option<Py<PyList>>,
+    position: usize,
+    description: Option<Py<PyAny>>,
+    #[pyo3(get)]
+    rowcount: i64,
+    #[pyo3(get, set)]
+    arraysize: usize,
+    closed: bool,
+}
+
+impl Cursor {
+    pub(super) fn new(connection: Py<Connection>) -> Self {
+        Cursor { connection, rows: None, position: 0, description: None, rowcount: -1, arraysize: 1, closed: false }
+    }
+
+    fn check_open(&self, py: Python<'_>) -> PyResult<()> {
+        if self.closed {
+            return Err(InterfaceError::new_err("the cursor is closed"));
+        }
+        if self.connection.bind(py).get().was_closed() {
+            return Err(InterfaceError::new_err("the cursor's connection is closed"));
+        }
+        Ok(())
+    }
+
+    fn take_outcome(&mut self, py: Python<'_>, outcome: &Outcome, list: Py<PyList>) -> PyResult<()> {
+        self.description = None;
+        if !outcome.columns.is_empty() {
+            let desc = outcome
+                .columns
+                .iter()
+                .map(|c| (c.name.as_str(), c.type_oid, py.None(), py.None(), py.None(), py.None(), py.None()))
+                .collect::<Vec<_>>();
+            self.description = Some(PyList::new(py, desc)?.into_any().unbind());
+        }
+        self.rowcount = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        self.rows = Some(list);
+        self.position = 0;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.rows = None;
+        self.position = 0;
+        self.description = None;
+        self.rowcount = -1;
+    }
+
+    /// The next `n` rows (all remaining when None).
+    fn take<'py>(&mut self, py: Python<'py>, n: Option<usize>) -> Bound<'py, PyList> {
+        let Some(rows) = &self.rows else { return PyList::empty(py) };
+        let rows = rows.bind(py);
+        let end = n.map_or(rows.len(), |n| (self.position + n).min(rows.len()));
+        let start = self.position.min(end);
+        self.position = end;
+        if start == 0 && end == rows.len() {
+            let all = rows.clone();
+            self.rows = Some(PyList::empty(py).unbind());
+            self.position = 0;
+            return all;
+        }
+        rows.get_slice(start, end)
+    }
+
+    fn no_result_set(&self) -> PyResult<()> {
+        if self.description.is_none() {
+            return Err(ProgrammingError::new_err("no results to fetch: the last statement returned no rows"));
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl Cursor {
+    #[pyo3(signature = (operation, parameters=None))]
+    fn execute<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        operation: &str,
+        parameters: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
+        let py = slf.py();
+        slf.check_open(py)?;
+        let (sql, values) = prepare(operation, parameters)?;
+        let conn = slf.connection.clone_ref(py);
+        slf.reset();
+        let (outcome, list) = conn.bind(py).get().run(py, sql, values, None)?;
+        slf.take_outcome(py, &outcome, list)?;
+        Ok(slf)
+    }
+
+    fn executemany<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        operation: &str,
+        seq_of_parameters: &Bound<'py, PyAny>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
+        let py = slf.py();
+        slf.check_open(py)?;
+        let conn = slf.connection.clone_ref(py);
+        let mut total: i64 = 0;
+        for parameters in seq_of_parameters.try_iter()? {
+            let (sql, values) = prepare(operation, Some(&parameters?))?;
+            let (outcome, _) = conn.bind(py).get().run(py, sql, values, None)?;
+            total += outcome.rows_affected.map_or(0, |n| i64::try_from(n).unwrap_or(0));
+        }
+        slf.reset();
+        slf.rowcount = total;
+        Ok(slf)
+    }
+
+    fn fetchone(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.check_open(py)?;
+        self.no_result_set()?;
+        let Some(rows) = &self.rows else { return Ok(None) };
+        let rows = rows.bind(py);
+        if self.position >= rows.len() {
+            return Ok(None);
+        }
+        let row = rows.get_item(self.position)?;
+        self.position += 1;
+        Ok(Some(row.unbind()))
+    }
+
+    #[pyo3(signature = (size=None))]
+    fn fetchmany<'py>(&mut self, py: Python<'py>, size: Option<usize>) -> PyResult<Bound<'py, PyList>> {
+        self.check_open(py)?;
+        self.no_result_set()?;
+        let n = size.unwrap_or(self.arraysize);
+        Ok(self.take(py, Some(n)))
+    }
+
+    fn fetchall<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.check_open(py)?;
+        self.no_result_set()?;
+        Ok(self.take(py, None))
+    }
+
+    #[getter]
+    fn description(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.description.as_ref().map(|d| d.clone_ref(py))
+    }
+
+    fn close(&mut self) {
+        self.closed = true;
+        self.rows = None;
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed
+    }
+
+    /// A no-op, as PEP 249 allows.
+    #[allow(unused_variables)]
+    fn setinputsizes(&self, sizes: &Bound<'_, PyAny>) {}
+
+    /// A no-op, as PEP 249 allows.
+    #[pyo3(signature = (size, column=None))]
+    #[allow(unused_variables)]
+    fn setoutputsize(&self, size: &Bound<'_, PyAny>, column: Option<&Bound<'_, PyAny>>) {}
+
+    #[pyo3(signature = (sql, params=None, timeout=None))]
+    fn query_with_timeout<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open(py)?;
+        self.connection.bind(py).get().query_with_timeout_py(py, sql, params, timeout)
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.fetchone(py)
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __exit__(
+        &mut self,
+        _kind: Option<&Bound<'_, PyAny>>,
+        _value: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> bool {
+        self.close();
+        false
+    }
+}
