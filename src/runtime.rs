@@ -86,6 +86,13 @@ impl Interrupt {
         }
     }
 
+    /// An interrupt and the switch that fires it (e.g. an asyncio task's
+    /// cancellation).
+    pub fn new() -> (watch::Sender<bool>, Interrupt) {
+        let (tx, rx) = watch::channel(false);
+        (tx, Interrupt(rx))
+    }
+
     /// An interrupt that never fires, for callers without a signal source.
     pub fn never() -> Self {
         let (tx, rx) = watch::channel(false);

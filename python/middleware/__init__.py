@@ -63,12 +63,16 @@ from middleware.rows import Rows
 
 
 def __getattr__(name: str) -> object:
-    # `middleware.errors` (a class per SQLSTATE) costs ~15 ms to import, so it
-    # is loaded on first use, not at `import middleware`.
+    # `middleware.errors` (a class per SQLSTATE) costs ~15 ms to import, and
+    # asyncio more: both load on first use, not at `import middleware`.
     if name == "errors":
         import middleware.errors
 
         return middleware.errors
+    if name == "aio":
+        import middleware.aio
+
+        return middleware.aio
     raise AttributeError(f"module 'middleware' has no attribute {name!r}")
 
 

@@ -11,6 +11,8 @@ _Params = Sequence[Any] | Mapping[str, Any] | None
 _Timeout = float | datetime.timedelta | None
 
 __all__ = [
+    "AsyncSession",
+    "Completions",
     "Connection",
     "Cursor",
     "Identity",
@@ -289,3 +291,50 @@ class ResultSet:
         self,
     ) -> list[tuple[str, int, bytes | None, bytes | None, bytes | None, list[Any] | None]]:
         """Per column: (kind, null count, validity, data, offsets, objects) in Arrow's layout."""
+
+@final
+class Completions:
+    """One event loop's link to the runtime (behind ``middleware.aio``): work
+    runs as tasks, finished work waits in a queue and wakes the loop through
+    the socket ``fileno()``."""
+
+    def __new__(cls) -> Completions: ...
+    def fileno(self) -> int:
+        """The socket the loop watches (``loop.add_reader``)."""
+    def drain(self) -> list[tuple[int, bool, Any]]:
+        """Finished work since the last call: ``(id, ok, result or exception)``."""
+    def interrupt(self, id: int) -> None:
+        """Stop work whose awaiting task was cancelled (cancels on the server)."""
+    def connect(
+        self,
+        database: str | None = None,
+        user: str | None = None,
+        timeout: _Timeout = None,
+        overrides: dict[str, Any] | None = None,
+        autocommit: bool = False,
+    ) -> int:
+        """Start opening a connection; the result is an ``AsyncSession``."""
+    def execute(
+        self, conn: AsyncSession, sql: str, params: _Params = None, timeout: _Timeout = None, rows: bool = False
+    ) -> int:
+        """Start one statement: ``(description, tuples, rowcount)``, or ``Rows`` when ``rows``."""
+    def end(self, conn: AsyncSession, commit: bool) -> int:
+        """Start a COMMIT (or ROLLBACK) of the open transaction, if any."""
+    def whoami(self, profile: str | None = None) -> int:
+        """Start finding the caller's identity; the result is an ``Identity``."""
+    def check_access(self, database: str | None = None, user: str | None = None, profile: str | None = None) -> int:
+        """Start the access pre-check; the result is None (or AccessDenied)."""
+
+@final
+class AsyncSession:
+    """The session under a ``middleware.aio.AsyncConnection``."""
+
+    autocommit: bool
+    @property
+    def database(self) -> str: ...
+    @property
+    def user(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> bool:
+        """Drop the session; whether it was open."""

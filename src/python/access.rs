@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -14,11 +15,21 @@ use super::blocking::wait;
 use super::connection::Connection;
 use super::functions::{load_config, packaged_config};
 use crate::broker::{self, Request};
-use crate::config::{Config, Layered, Source, Sources};
+use crate::config::{Config, Database, Layered, Source, Sources};
+use crate::pg::session::Session;
 use crate::{Error, aws, identity, policy};
 
 /// Keyword arguments of `connect()` that override `[databases.<db>]` keys.
-const OVERRIDES: &[&str] = &["host", "port", "dbname", "sslmode", "sslrootcert", "connect_timeout", "default_timeout"];
+const OVERRIDES: &[&str] = &[
+    "host",
+    "port",
+    "dbname",
+    "sslmode",
+    "sslrootcert",
+    "allow_insecure_password",
+    "connect_timeout",
+    "default_timeout",
+];
 
 /// The config with `overrides` applied to the chosen database, and its name.
 fn resolve(
@@ -66,7 +77,10 @@ fn overrides(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<(Overrides, Option<
             )));
         }
         let value = if value.is_instance_of::<PyBool>() {
-            return Err(PyTypeError::new_err(format!("{key} must be a str or a number, not bool")));
+            if key != "allow_insecure_password" {
+                return Err(PyTypeError::new_err(format!("{key} must be a str or a number, not bool")));
+            }
+            toml::Value::Boolean(value.extract()?)
         } else if value.is_instance_of::<PyInt>() {
             toml::Value::Integer(value.extract()?)
         } else if value.is_instance_of::<PyFloat>() {
@@ -81,25 +95,58 @@ fn overrides(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<(Overrides, Option<
     Ok((out, profile))
 }
 
-/// Opens a connection (used by `connect` and the module-level cache).
-fn open(
-    py: Python<'_>,
+/// What a connect resolved before any IO (config, database, user, limits),
+/// shared by the sync API and `middleware.aio`.
+pub(super) struct Opening {
     config: Arc<Config>,
-    name: String,
-    user: Option<String>,
-    timeout: Option<&Bound<'_, PyAny>>,
+    pub db: Database,
+    pub user: String,
+    pub default_timeout: Duration,
     profile: Option<String>,
-    autocommit: bool,
-) -> PyResult<Connection> {
-    let db = config.database(Some(&name))?.clone();
-    let user = db.user(user.as_deref())?.to_string();
-    let default_timeout = broker::query_timeout(&db, timeout_arg(timeout)?)?;
-    let (db2, user2) = (db.clone(), user.clone());
-    let session = wait(py, move |_| async move {
-        let req = Request { config: &config, db: &db2, user: &user2, profile };
-        broker::connect(&req, "middleware").await
-    })?;
-    Connection::new(session, db, user, default_timeout, autocommit)
+}
+
+impl Opening {
+    pub(super) fn new(
+        py: Python<'_>,
+        database: Option<&str>,
+        user: Option<String>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        overrides: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Opening> {
+        let (overrides, profile) = self::overrides(overrides)?;
+        let (config, name) = resolve(py, database, &overrides)?;
+        Opening::of(config, &name, user, timeout, profile)
+    }
+
+    fn of(
+        config: Arc<Config>,
+        name: &str,
+        user: Option<String>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        profile: Option<String>,
+    ) -> PyResult<Opening> {
+        let db = config.database(Some(name))?.clone();
+        let user = db.user(user.as_deref())?.to_string();
+        let default_timeout = broker::query_timeout(&db, timeout_arg(timeout)?)?;
+        Ok(Opening { config, db, user, default_timeout, profile })
+    }
+
+    /// The IO part: access check, password, login (Send, for any runtime task).
+    pub(super) fn session(&self) -> impl Future<Output = crate::Result<Session>> + Send + 'static {
+        let (config, db, user, profile) =
+            (self.config.clone(), self.db.clone(), self.user.clone(), self.profile.clone());
+        async move {
+            let req = Request { config: &config, db: &db, user: &user, profile };
+            broker::connect(&req, "middleware").await
+        }
+    }
+}
+
+/// Opens a connection (used by `connect` and the module-level cache).
+fn open(py: Python<'_>, opening: Opening, autocommit: bool) -> PyResult<Connection> {
+    let work = opening.session();
+    let session = wait(py, move |_| work)?;
+    Connection::new(session, opening.db, opening.user, opening.default_timeout, autocommit)
 }
 
 #[pyfunction]
@@ -111,9 +158,8 @@ pub fn connect(
     timeout: Option<&Bound<'_, PyAny>>,
     overrides: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Connection> {
-    let (overrides, profile) = self::overrides(overrides)?;
-    let (config, name) = resolve(py, database.as_deref(), &overrides)?;
-    open(py, config, name, user, timeout, profile, false)
+    let opening = Opening::new(py, database.as_deref(), user, timeout, overrides)?;
+    open(py, opening, false)
 }
 
 type Key = (String, String, u32);
@@ -144,7 +190,8 @@ pub fn query_with_timeout<'py>(
     let conn = match existing {
         Some(conn) => conn,
         None => {
-            let conn = Py::new(py, open(py, config.clone(), name, Some(user), None, None, true)?)?;
+            let opening = Opening::of(config.clone(), &name, Some(user), None, None)?;
+            let conn = Py::new(py, open(py, opening, true)?)?;
             CACHED
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -179,12 +226,23 @@ impl PyIdentity {
     }
 }
 
-#[pyfunction]
-#[pyo3(signature = (*, profile=None))]
-pub fn whoami(py: Python<'_>, profile: Option<String>) -> PyResult<PyIdentity> {
+impl PyIdentity {
+    pub(super) fn new((who, allowed): Whoami) -> PyIdentity {
+        PyIdentity { arn: who.arn, account: who.account, user_id: who.user_id, allowed }
+    }
+}
+
+/// The caller, and the users it may use on each database.
+pub(super) type Whoami = (identity::Identity, BTreeMap<String, Vec<String>>);
+
+/// Who the caller is and which users it may use on each database.
+pub(super) fn whoami_work(
+    py: Python<'_>,
+    profile: Option<String>,
+) -> PyResult<impl Future<Output = crate::Result<Whoami>> + Send + 'static> {
     let config = load_config(py)?;
     let target = aws::Target { profile: profile.clone(), ..aws::Target::default() };
-    let (who, allowed) = wait(py, move |_| async move {
+    Ok(async move {
         let who = identity::whoami(&target).await?;
         let mut allowed = BTreeMap::new();
         for db in &config.databases {
@@ -192,8 +250,30 @@ pub fn whoami(py: Python<'_>, profile: Option<String>) -> PyResult<PyIdentity> {
             allowed.insert(db.name.clone(), policy::usable_users(&db, &who));
         }
         Ok((who, allowed))
-    })?;
-    Ok(PyIdentity { arn: who.arn, account: who.account, user_id: who.user_id, allowed })
+    })
+}
+
+/// The pre-check alone.
+pub(super) fn check_access_work(
+    py: Python<'_>,
+    database: Option<&str>,
+    user: Option<&str>,
+    profile: Option<String>,
+) -> PyResult<impl Future<Output = crate::Result<()>> + Send + 'static> {
+    let config = load_config(py)?;
+    let db = config.database(database)?.clone();
+    let user = db.user(user)?.to_string();
+    Ok(async move {
+        let req = Request { config: &config, db: &db, user: &user, profile };
+        broker::check_access(&req).await.map(|_| ())
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (*, profile=None))]
+pub fn whoami(py: Python<'_>, profile: Option<String>) -> PyResult<PyIdentity> {
+    let work = whoami_work(py, profile)?;
+    wait(py, move |_| work).map(PyIdentity::new)
 }
 
 #[pyfunction]
@@ -204,11 +284,6 @@ pub fn check_access(
     user: Option<String>,
     profile: Option<String>,
 ) -> PyResult<()> {
-    let config = load_config(py)?;
-    let db = config.database(database.as_deref())?.clone();
-    let user = db.user(user.as_deref())?.to_string();
-    wait(py, move |_| async move {
-        let req = Request { config: &config, db: &db, user: &user, profile };
-        broker::check_access(&req).await.map(|_| ())
-    })
+    let work = check_access_work(py, database.as_deref(), user.as_deref(), profile)?;
+    wait(py, move |_| work)
 }

@@ -106,13 +106,7 @@ impl Connection {
         let (outcome, Fetched::Raw(raw)) = self.execute(py, sql, values, Some(limit), true)? else {
             unreachable!("asked for raw rows")
         };
-        let class =
-            ROWS.get_or_try_init(py, || Ok::<_, PyErr>(py.import("middleware.rows")?.getattr("Rows")?.unbind()))?;
-        let columns: Vec<String> = outcome.columns.iter().map(|c| c.name.clone()).collect();
-        let result = Py::new(py, ResultSet::new(raw))?;
-        let kwargs = pyo3::types::PyDict::new(py);
-        kwargs.set_item("_result", result)?;
-        class.bind(py).call((columns, py.None()), Some(&kwargs))
+        rows_object(py, &outcome, raw)
     }
 
     /// One execution on the session. Rows become Python tuples batch by
@@ -184,6 +178,34 @@ impl Connection {
 }
 
 static ROWS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A `middleware.Rows` over a result kept as it came off the wire.
+pub(super) fn rows_object<'py>(
+    py: Python<'py>,
+    outcome: &Outcome,
+    raw: Vec<tokio_postgres::Row>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let class = ROWS.get_or_try_init(py, || Ok::<_, PyErr>(py.import("middleware.rows")?.getattr("Rows")?.unbind()))?;
+    let columns: Vec<String> = outcome.columns.iter().map(|c| c.name.clone()).collect();
+    let result = Py::new(py, ResultSet::new(raw))?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("_result", result)?;
+    class.bind(py).call((columns, py.None()), Some(&kwargs))
+}
+
+/// PEP 249's `description`: (name, type_code, None x 5) per column, or None
+/// for a statement without a result.
+pub(super) fn description(py: Python<'_>, outcome: &Outcome) -> PyResult<Py<PyAny>> {
+    if outcome.columns.is_empty() {
+        return Ok(py.None());
+    }
+    let desc = outcome
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.type_oid, py.None(), py.None(), py.None(), py.None(), py.None()))
+        .collect::<Vec<_>>();
+    Ok(PyList::new(py, desc)?.into_any().unbind())
+}
 
 /// PEP 249's optional extension: the exception classes as connection attributes.
 const EXCEPTIONS: &[&str] = &[

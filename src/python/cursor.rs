@@ -42,15 +42,8 @@ impl Cursor {
     }
 
     fn take_outcome(&mut self, py: Python<'_>, outcome: &Outcome, list: Py<PyList>) -> PyResult<()> {
-        self.description = None;
-        if !outcome.columns.is_empty() {
-            let desc = outcome
-                .columns
-                .iter()
-                .map(|c| (c.name.as_str(), c.type_oid, py.None(), py.None(), py.None(), py.None(), py.None()))
-                .collect::<Vec<_>>();
-            self.description = Some(PyList::new(py, desc)?.into_any().unbind());
-        }
+        let description = super::connection::description(py, outcome)?;
+        self.description = (!description.is_none(py)).then_some(description);
         self.rowcount = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         self.rows = Some(list);
         self.position = 0;

@@ -8,6 +8,7 @@
 #![allow(clippy::unused_self)]
 
 mod access;
+mod aio;
 mod args;
 mod blocking;
 mod connection;
@@ -30,6 +31,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cursor::Cursor>()?;
     m.add_class::<result::ResultSet>()?;
     m.add_class::<access::PyIdentity>()?;
+    m.add_class::<aio::Completions>()?;
+    m.add_class::<aio::AsyncSession>()?;
     m.add_function(wrap_pyfunction!(access::connect, m)?)?;
     m.add_function(wrap_pyfunction!(access::query_with_timeout, m)?)?;
     m.add_function(wrap_pyfunction!(access::whoami, m)?)?;
