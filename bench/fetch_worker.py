@@ -70,6 +70,18 @@ def main() -> None:
             return await conn.fetch(sql)
 
         rows = asyncio.run(go())
+    elif driver == "middleware-aio":
+        import middleware.aio as aio
+
+        async def ours() -> list:  # type: ignore[type-arg]
+            conn = await aio.connect()
+            nonlocal started
+            started = time.perf_counter()
+            cur = conn.cursor()
+            await cur.execute(sql)
+            return await cur.fetchall()
+
+        rows = asyncio.run(ours())
     elif driver == "connectorx-arrow":
         import connectorx
 

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
 
 import bench_access
+import bench_aio
 import bench_cli
 import bench_load
 import bench_pg
@@ -19,7 +20,7 @@ import stack
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load"}
+    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load", "aio"}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
@@ -36,6 +37,9 @@ def main() -> None:
         if "pg" in wanted:
             os.environ["AWS_PROFILE"] = "alice"
             bench_pg.run(info)
+        if "aio" in wanted:
+            os.environ["AWS_PROFILE"] = "alice"
+            bench_aio.run(info)
 
 
 if __name__ == "__main__":

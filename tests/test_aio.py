@@ -114,6 +114,8 @@ def test_calls_on_many_connections_run_concurrently() -> None:
 
 @pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(180)
+@pytest.mark.slow
+@pytest.mark.load
 def test_a_minute_of_100_tasks_on_10_connections_leaks_nothing(local_stack: Stack) -> None:
     seconds = float(os.environ.get("AIO_LOAD_SECONDS", "60"))
 

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = [pytest.mark.slow, pytest.mark.install]
+
 
 @pytest.mark.timeout(1200)
 def test_pip_install_from_git_into_a_clean_venv(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ THREADS = 32
 QUERIES = 500
 ROUNDS = 5
 
+pytestmark = [pytest.mark.slow, pytest.mark.load]
+
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:

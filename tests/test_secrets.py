@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import tempfile
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -275,6 +276,8 @@ def credstash_cli(*args: str, env: dict[str, str], input: str | None = None) -> 
     return subprocess.run(
         [str(exe), *args],
         env=env,
+        # credstash writes credstash.log into its working directory: not the checkout.
+        cwd=tempfile.gettempdir(),
         input=None if input is None else input.encode(),
         capture_output=True,
         check=True,

@@ -222,8 +222,9 @@ fn convert_done(py: Python<'_>, done: Done) -> PyResult<Py<PyAny>> {
                 rows_object(py, &outcome, raw)?.unbind()
             } else {
                 let tuples = PyList::empty(py);
-                for row in &raw {
-                    tuples.append(convert::row(py, row)?)?;
+                for row in raw {
+                    // Each wire row is freed once converted: one copy at a time.
+                    tuples.append(convert::row(py, &row)?)?;
                 }
                 let count = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
                 (description(py, &outcome)?, tuples, count).into_pyobject(py)?.into_any().unbind()
