@@ -10,9 +10,9 @@ from typing import Any
 
 import asyncpg
 import psycopg
+from bench_pg import fetch
 
 import middleware.aio as aio
-from bench_pg import fetch
 
 QUERIES = 10_000
 CONNECTIONS = 10

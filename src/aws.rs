@@ -141,6 +141,7 @@ async fn load(target: &Target) -> SdkConfig {
         .operation_attempt_timeout(Duration::from_secs(8))
         .operation_timeout(Duration::from_secs(20))
         .build();
+    let http = crate::aws_log::Logged(http);
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http).timeout_config(timeouts);
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);

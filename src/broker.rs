@@ -3,7 +3,7 @@
 //! (cache, role chaining) -> PostgreSQL -> refresh-and-retry on a rotated
 //! password.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::error::SqlState;
 use zeroize::Zeroizing;
@@ -13,8 +13,9 @@ use crate::credstash::cache;
 use crate::credstash::store::{Location, Store};
 use crate::error::AccessDenied;
 use crate::identity::{self, Identity};
+use crate::logging::{self, Audit};
 use crate::pg::connect::{self, Params};
-use crate::pg::session::Session;
+use crate::pg::session::{Audited, Session};
 use crate::secrets::Scope;
 use crate::{Error, Result, aws, duration, policy};
 
@@ -114,10 +115,51 @@ fn denied(
     }))
 }
 
-/// Checks access, fetches the password and connects. A password the server
-/// rejects is fetched again once, bypassing the cache (rotation).
-pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Session> {
-    let who = check_access(req).await?;
+/// Checks access, fetches the password and connects, and records who did it
+/// (an audit event, and `application_name` naming the IAM principal, so the
+/// database's own views show the human behind a shared user).
+pub async fn connect(req: &Request<'_>) -> Result<Session> {
+    logging::set_audit_file(req.config.audit.file.clone());
+    let started = Instant::now();
+    let (arn, result) = match check_access(req).await {
+        Ok(who) => (Some(who.arn.clone()), open(req, &who).await),
+        Err(e) => (denied_arn(&e), Err(e)),
+    };
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(Error::AccessDenied(_)) => "denied",
+        Err(_) => "error",
+    };
+    let took_ms = started.elapsed().as_secs_f64() * 1e3;
+    log::debug!("connect {outcome}: {} as {} in {took_ms:.1} ms", req.db.name, req.user);
+    if logging::audit_wanted() {
+        logging::audit(Audit {
+            event: "connect",
+            outcome,
+            arn: arn.clone(),
+            database: req.db.name.clone(),
+            db_user: req.user.to_string(),
+            duration_ms: took_ms,
+            ..Audit::default()
+        });
+    }
+    let session = result?;
+    session.set_audit(Audited { arn, database: req.db.name.clone(), db_user: req.user.to_string() });
+    Ok(session)
+}
+
+fn denied_arn(e: &Error) -> Option<String> {
+    match e {
+        Error::AccessDenied(d) => d.arn.clone(),
+        _ => None,
+    }
+}
+
+/// A password the server rejects is fetched again once, bypassing the cache
+/// (rotation).
+async fn open(req: &Request<'_>, who: &Identity) -> Result<Session> {
+    let application_name = logging::application_name(&req.db.application_name, &who.arn);
+    let who = who.clone();
     let scope = req.scope();
     let host = host(req, &scope).await.map_err(|e| aws_denial(req, &who, e))?;
     let secret_name = req.db.password_secret_for(req.user);
@@ -137,7 +179,7 @@ pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Sessio
             sslrootcert: req.db.sslrootcert.clone(),
             allow_insecure_password: req.db.allow_insecure_password,
             connect_timeout: req.db.connect_timeout,
-            application_name: application_name.to_string(),
+            application_name: application_name.clone(),
         })
     };
     match connect::connect(&params(&password)?).await {

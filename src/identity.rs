@@ -39,6 +39,17 @@ pub fn principal_of(arn: &str) -> String {
     arn.to_string()
 }
 
+/// The IAM user or role name behind an ARN: `user/team/alice` -> `alice`,
+/// `assumed-role/data-eng/<session>` -> `data-eng` (what a database log
+/// should show for the human or service behind a shared database user).
+pub fn principal_name(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+    match resource.strip_prefix("assumed-role/") {
+        Some(rest) => rest.split('/').next().unwrap_or(rest),
+        None => resource.rsplit('/').next().unwrap_or(resource),
+    }
+}
+
 static CACHE: Mutex<Option<HashMap<String, Identity>>> = Mutex::new(None);
 
 /// The identity behind `target`'s credentials; one STS call per credentials.

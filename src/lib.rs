@@ -5,6 +5,7 @@
 //! `credstash`, `identity`, `policy` -> `config`, `aws`, `error`, `runtime`.
 
 pub mod aws;
+mod aws_log;
 pub mod broker;
 pub mod cli;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod duration;
 pub mod error;
 pub mod glob;
 pub mod identity;
+pub mod logging;
 pub mod pg;
 pub mod policy;
 pub mod runtime;

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import tempfile
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path

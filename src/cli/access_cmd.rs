@@ -233,7 +233,7 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
             outcome: secret.map(|_| format!("password of {user:?} decrypted")).map_err(|e| e.to_string()),
         });
         let login = ctx.block_on(async {
-            let session = broker::connect(&req, "middleware-doctor").await?;
+            let session = broker::connect(&req).await?;
             session.set_autocommit(true)?;
             query::run(&session, "select 1", &[], Some(std::time::Duration::from_secs(10)), Interrupt::never()).await?;
             Ok::<_, Error>(session.label().to_string())

@@ -105,7 +105,7 @@ pub fn query(ctx: &Context, args: &QueryArgs) -> Result<()> {
     let limit = broker::query_timeout(db, args.timeout)?;
     let req = Request { config: &config, db, user, profile: args.profile.clone() };
     let outcome = ctx.interruptible(|interrupt| async move {
-        let session = broker::connect(&req, "middleware-cli").await?;
+        let session = broker::connect(&req).await?;
         session.set_autocommit(true)?; // one statement, committed as it runs (as psql)
         spinning(query::run(&session, &sql, &[], Some(limit), interrupt)).await
     })?;
@@ -160,7 +160,7 @@ pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
     })?;
     // Checks access, fetches the password and proves it works before psql starts.
     let (host, password) = ctx.block_on(async {
-        let session = broker::connect(&req, "middleware-cli").await?;
+        let session = broker::connect(&req).await?;
         let host = session.label().to_string();
         drop(session);
         Ok((host, broker::fetch_password(&req).await?))

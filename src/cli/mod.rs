@@ -112,6 +112,9 @@ pub fn run(argv: &[String], packaged_config: Option<PathBuf>, interrupted: Inter
             return e.exit_code();
         }
     };
+    if cli.debug {
+        crate::logging::to_stderr(); // the core's records, as they happen
+    }
     let ctx = Context { sources: Sources::standard(packaged_config), interrupted };
     let result = match cli.command {
         Command::Connect(target) => db_cmd::connect(&ctx, &target),

@@ -23,6 +23,7 @@ pub use layers::{Layered, Source, Sources};
 pub struct Config {
     pub credstash: Credstash,
     pub access: Access,
+    pub audit: AuditConfig,
     /// In the order they were first defined: the first is the default database.
     pub databases: Vec<Database>,
 }
@@ -35,6 +36,13 @@ pub struct Credstash {
     pub kms_region: Option<String>,
     /// How long decrypted secrets stay in this process; zero disables the cache.
     pub cache_ttl: Duration,
+}
+
+/// `[audit]`: where audit events also go, besides `middleware.audit`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditConfig {
+    /// A JSON-lines file each connect and query appends to.
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -57,6 +65,9 @@ pub struct Database {
     /// Answer a cleartext or MD5 password request over a channel that was
     /// not verified (no TLS, or `prefer`/`require`). Off by default.
     pub allow_insecure_password: bool,
+    /// What the database sees as `application_name`; `{principal}` is the
+    /// caller's IAM user or role name.
+    pub application_name: String,
     pub password_secret: String,
     pub context: BTreeMap<String, String>,
     pub default_user: Option<String>,
@@ -125,6 +136,7 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
 pub const DEFAULT_PASSWORD_SECRET: &str = "{database}.{user}.password";
 pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_APPLICATION_NAME: &str = "middleware:{principal}";
 
 impl Default for Credstash {
     fn default() -> Self {

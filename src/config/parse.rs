@@ -9,14 +9,14 @@ use std::time::Duration;
 use toml::{Table, Value};
 
 use super::{
-    Access, Config, Credstash, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PASSWORD_SECRET, DEFAULT_QUERY_TIMEOUT, Database,
-    DbUser, Layered, SslMode,
+    Access, AuditConfig, Config, Credstash, DEFAULT_APPLICATION_NAME, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PASSWORD_SECRET,
+    DEFAULT_QUERY_TIMEOUT, Database, DbUser, Layered, SslMode,
 };
 use crate::{Error, Result, duration};
 
 pub(super) fn config(layered: &Layered) -> Result<Config> {
     let root = Section { layered, path: String::new(), table: &layered.table };
-    root.only(&["credstash", "access", "databases"])?;
+    root.only(&["credstash", "access", "audit", "databases"])?;
 
     let mut credstash = Credstash::default();
     if let Some(s) = root.section("credstash")? {
@@ -44,6 +44,12 @@ pub(super) fn config(layered: &Layered) -> Result<Config> {
         access.policy_secret = s.string("policy_secret")?;
     }
 
+    let mut audit = AuditConfig::default();
+    if let Some(s) = root.section("audit")? {
+        s.only(&["file"])?;
+        audit.file = s.string("file")?.filter(|f| !f.is_empty()).map(PathBuf::from);
+    }
+
     let mut databases = Vec::new();
     if let Some(all) = root.section("databases")? {
         for name in all.table.keys() {
@@ -51,7 +57,7 @@ pub(super) fn config(layered: &Layered) -> Result<Config> {
             databases.push(database(name, &s)?);
         }
     }
-    Ok(Config { credstash, access, databases })
+    Ok(Config { credstash, access, audit, databases })
 }
 
 fn database(name: &str, s: &Section<'_>) -> Result<Database> {
@@ -63,6 +69,7 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         "sslmode",
         "sslrootcert",
         "allow_insecure_password",
+        "application_name",
         "password_secret",
         "context",
         "default_user",
@@ -115,6 +122,7 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         // "" unsets it (e.g. a keyword override choosing sslmode=require).
         sslrootcert: s.string("sslrootcert")?.filter(|p| !p.is_empty()).map(PathBuf::from),
         allow_insecure_password: s.boolean("allow_insecure_password")?.unwrap_or(false),
+        application_name: s.string("application_name")?.unwrap_or_else(|| DEFAULT_APPLICATION_NAME.into()),
         password_secret: s.string("password_secret")?.unwrap_or_else(|| DEFAULT_PASSWORD_SECRET.into()),
         context,
         default_user: s.string("default_user")?,

@@ -93,8 +93,14 @@ pub async fn connect(p: &Params) -> Result<Session> {
         let watched = Guarded::new(socket, tls.plain_watch());
         config.connect_raw(watched, tls.clone()).await.map_err(|e| connect_error(&e, &label, p.sslmode))
     };
+    let started = std::time::Instant::now();
     let (client, connection) =
         tokio::time::timeout(p.connect_timeout, login).await.map_err(|_| timed_out(&label, p.connect_timeout))??;
+    log::debug!(
+        "connected to {label} (sslmode={}) in {:.1} ms",
+        p.sslmode.as_str(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
     let driver_closed = closed.clone();
     runtime::spawn(async move {
         let _ = connection.await;

@@ -55,6 +55,15 @@ pub struct Session {
     state: tokio::sync::Mutex<State>,
     autocommit: AtomicBool,
     in_transaction: AtomicBool,
+    audited: std::sync::OnceLock<Audited>,
+}
+
+/// Who is behind this session, for audit events.
+#[derive(Debug, Clone)]
+pub struct Audited {
+    pub arn: Option<String>,
+    pub database: String,
+    pub db_user: String,
 }
 
 #[derive(Default)]
@@ -101,7 +110,13 @@ impl Session {
             state: tokio::sync::Mutex::default(),
             autocommit: AtomicBool::new(false),
             in_transaction: AtomicBool::new(false),
+            audited: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Names who is behind this session (once), for its audit events.
+    pub fn set_audit(&self, who: Audited) {
+        let _ = self.audited.set(who);
     }
 
     /// `user@host:port/dbname`, for messages.
@@ -164,6 +179,20 @@ impl Session {
         mut interrupt: Interrupt,
         sink: &mut Sink<'_>,
     ) -> Result<Outcome> {
+        let started = Instant::now();
+        let result = self.execute_inner(sql, params, limit, &mut interrupt, sink).await;
+        self.record(sql, started, &result);
+        result
+    }
+
+    async fn execute_inner(
+        &self,
+        sql: &str,
+        params: &[Param],
+        limit: Option<Duration>,
+        interrupt: &mut Interrupt,
+        sink: &mut Sink<'_>,
+    ) -> Result<Outcome> {
         let mut state = self.state.lock().await;
         self.check_open()?;
         let flight = InFlight(self, true);
@@ -172,12 +201,45 @@ impl Session {
         if began {
             self.begin(&mut state).await?;
         }
-        let result = self.run(&mut state, sql, params, limit, &mut interrupt, sink).await;
+        let result = self.run(&mut state, sql, params, limit, interrupt, sink).await;
         if began && result.is_err() && !self.is_closed() {
             self.finish_transaction(&mut state, "ROLLBACK").await?;
         }
         flight.land();
         result
+    }
+
+    /// A DEBUG record (SQL text only at this level) and the audit event.
+    fn record(&self, sql: &str, started: Instant, result: &Result<Outcome>) {
+        let took_ms = started.elapsed().as_secs_f64() * 1e3;
+        let (outcome, rows, sqlstate) = match result {
+            Ok(o) => ("ok", o.rows_affected, None),
+            Err(Error::QueryTimeout { cancelled, .. }) => {
+                ("timeout", None, cancelled.then(|| SqlState::QUERY_CANCELED.code().to_string()))
+            }
+            Err(Error::Database(db)) => ("error", None, Some(db.sqlstate.clone())),
+            Err(_) => ("error", None, None),
+        };
+        log::debug!(
+            "query {outcome} on {} in {took_ms:.1} ms ({} rows): {}",
+            self.label(),
+            rows.map_or_else(|| "no".to_string(), |n| n.to_string()),
+            sql.chars().take(2000).collect::<String>()
+        );
+        if !crate::logging::audit_wanted() {
+            return;
+        }
+        let who = self.audited.get();
+        crate::logging::audit(crate::logging::Audit {
+            event: "query",
+            outcome,
+            arn: who.and_then(|w| w.arn.clone()),
+            database: who.map(|w| w.database.clone()).unwrap_or_default(),
+            db_user: who.map(|w| w.db_user.clone()).unwrap_or_default(),
+            duration_ms: took_ms,
+            rows,
+            sqlstate,
+        });
     }
 
     /// Ends the transaction, if one is open (nothing to do otherwise).

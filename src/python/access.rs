@@ -137,7 +137,7 @@ impl Opening {
             (self.config.clone(), self.db.clone(), self.user.clone(), self.profile.clone());
         async move {
             let req = Request { config: &config, db: &db, user: &user, profile };
-            broker::connect(&req, "middleware").await
+            broker::connect(&req).await
         }
     }
 }

@@ -82,6 +82,7 @@ impl Completions {
                 "this event loop's middleware state comes from another process (before fork()); use a new loop",
             ));
         }
+        Python::attach(super::logbridge::sync_levels);
         let id = self.shared.next.fetch_add(1, Ordering::Relaxed);
         let (trigger, interrupt) = Interrupt::new();
         self.shared.running.locked().insert(id, trigger);
@@ -125,6 +126,7 @@ impl Completions {
         let mut sink = [0u8; 256];
         while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
         let finished = std::mem::take(&mut *self.shared.finished.locked());
+        super::logbridge::flush(py);
         let out = PyList::empty(py);
         for (id, done) in finished {
             let value = match convert_done(py, done) {

@@ -6,12 +6,12 @@ use std::future::Future;
 
 use pyo3::prelude::*;
 
+use super::logbridge;
 use crate::runtime::{self, Interrupt};
 
 /// Runs `work` on the core runtime with the GIL released. On a pending
 /// signal (KeyboardInterrupt) the work's [`Interrupt`] fires, it gets a short
 /// grace to clean up, and the signal's exception is raised.
-#[allow(dead_code)] // used by the API modules as they land
 #[allow(clippy::redundant_closure_for_method_calls)] // the method form does not satisfy the for<'py> bound
 pub fn wait<W, F, T>(py: Python<'_>, work: W) -> PyResult<T>
 where
@@ -19,7 +19,9 @@ where
     F: Future<Output = crate::Result<T>>,
     T: Send,
 {
+    logbridge::sync_levels(py);
     let outcome = py.detach(|| runtime::block_on_interruptible(work, || Python::attach(|py| py.check_signals())));
+    logbridge::flush(py);
     match outcome {
         Ok(result) => result.map_err(PyErr::from),
         Err(signal) => Err(signal),

@@ -16,6 +16,7 @@ mod convert;
 mod cursor;
 mod exceptions;
 mod functions;
+mod logbridge;
 mod result;
 mod secrets;
 
