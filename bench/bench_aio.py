@@ -92,7 +92,7 @@ def run(info: dict[str, Any]) -> None:
     for label, t in results:
         print(f"| {label} | {t:.2f} s | {t / base:.2f}x |")
     fetched = {d: fetch(d, info) for d in ("asyncpg", "middleware-aio")}
-    base_t, base_rss = fetched["asyncpg"]
+    base_t = fetched["asyncpg"][0]
     print("\n### asyncio: 1,000,000 rows x 6 columns into Python\n")
     print("| driver | time | vs asyncpg | peak RSS |")
     print("|---|---|---|---|")

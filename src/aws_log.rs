@@ -40,7 +40,7 @@ impl HttpConnector for LoggedConnector {
             let ms = started.elapsed().as_secs_f64() * 1e3;
             match &out {
                 Ok(response) => {
-                    log::debug!(target: TARGET, "AWS {what} ({attempt}): HTTP {} in {ms:.1} ms", response.status().as_u16())
+                    log::debug!(target: TARGET, "AWS {what} ({attempt}): HTTP {} in {ms:.1} ms", response.status().as_u16());
                 }
                 Err(e) => log::debug!(target: TARGET, "AWS {what} ({attempt}): no answer after {ms:.1} ms: {e}"),
             }
