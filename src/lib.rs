@@ -17,6 +17,7 @@ pub mod identity;
 pub mod logging;
 pub mod pg;
 pub mod policy;
+pub mod principal;
 pub mod runtime;
 pub mod secrets;
 pub mod sync;

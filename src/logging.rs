@@ -201,7 +201,7 @@ pub fn drain() -> (Vec<Record>, u64) {
 /// `middleware:{principal}`-style names: the IAM user or role name of an
 /// ARN, in a template, trimmed to PostgreSQL's 63 bytes.
 pub fn application_name(template: &str, arn: &str) -> String {
-    let principal = crate::identity::principal_name(arn);
+    let principal = crate::principal::principal_name(arn);
     let mut name = template.replace("{principal}", principal);
     while name.len() > 63 {
         name.pop();

@@ -8,7 +8,7 @@
 //! account and role name.
 
 use crate::config::Database;
-use crate::identity::Identity;
+use crate::principal::Identity;
 
 /// The outcome for one (database, user) request.
 #[derive(Debug, Clone, PartialEq, Eq)]
