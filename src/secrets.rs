@@ -52,6 +52,7 @@ impl Scope {
                 ..aws::Target::default()
             },
             contact: config.access.contact.clone(),
+            decrypt_keys: c.decrypt_keys(),
         }
     }
 }

@@ -4,5 +4,7 @@
 
 pub mod cache;
 pub mod crypto;
+mod errors;
+mod keys;
 pub mod record;
 pub mod store;
