@@ -67,18 +67,21 @@ pub async fn get(
 ) -> Result<Secret> {
     let store = Store::shared(&scope.location(config)).await?;
     let key = cache::Key::new(store.table(), store.region(), name, version, context, &store.caller_key);
-    cache::get_or_fetch(key, config.credstash.cache_ttl, || store.get(name, version, context)).await
+    // Boxed: the AWS calls' futures are large, and the cache keeps this one.
+    cache::get_or_fetch(key, config.credstash.cache_ttl, || Box::pin(store.get(name, version, context))).await
 }
 
-/// Decodes a secret as text, refusing binary data with a useful message.
-pub fn text(name: &str, secret: &[u8]) -> Result<String> {
-    String::from_utf8(secret.to_vec()).map_err(|e| {
+/// Decodes a secret as text, refusing binary data with a useful message. The
+/// copy is wiped when dropped, like the bytes it came from.
+pub fn text(name: &str, secret: &[u8]) -> Result<Zeroizing<String>> {
+    let text = std::str::from_utf8(secret).map_err(|e| {
         Error::Data(format!(
             "secret {name:?} is not UTF-8 text (byte {} of {} is invalid): read it with get_secret_bytes()",
-            e.utf8_error().valid_up_to(),
+            e.valid_up_to(),
             secret.len()
         ))
-    })
+    })?;
+    Ok(Zeroizing::new(text.to_owned()))
 }
 
 /// Every secret's latest (or given) version; fails as a whole if one fails.
@@ -199,6 +202,6 @@ mod tests {
     fn binary_secrets_are_refused_as_text_with_a_pointer() {
         let message = text("blob", &[0x66, 0xff]).unwrap_err().to_string();
         assert!(message.contains("get_secret_bytes") && message.contains("blob"), "{message}");
-        assert_eq!(text("t", "héllo".as_bytes()).unwrap(), "héllo");
+        assert_eq!(text("t", "héllo".as_bytes()).unwrap().as_str(), "héllo");
     }
 }
