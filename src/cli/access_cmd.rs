@@ -154,7 +154,8 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
     checks.push(Check {
         name: "AWS credentials".into(),
         outcome: creds
-            .map(|c| format!("access key {}…", &c.access_key_id()[..c.access_key_id().len().min(8)]))
+            // Characters, not bytes: a bogus key id may hold multi-byte ones.
+            .map(|c| format!("access key {}…", c.access_key_id().chars().take(8).collect::<String>()))
             .map_err(|e| {
                 format!("{e}. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or `aws sso login`.")
             }),
