@@ -115,6 +115,20 @@ fn denied(
 /// Checks access, fetches the password and connects. A password the server
 /// rejects is fetched again once, bypassing the cache (rotation).
 pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Session> {
+    open(req, application_name).await.map(|opened| opened.session)
+}
+
+/// A live session with what it took: the resolved host (from the config or
+/// `host_secret`) and the password the server accepted.
+pub struct Opened {
+    pub session: Session,
+    pub host: String,
+    pub password: cache::Secret,
+}
+
+/// [`connect`], also handing back the host and password it used (`middleware
+/// connect` gives the same ones to psql, never parsing them out of a label).
+pub async fn open(req: &Request<'_>, application_name: &str) -> Result<Opened> {
     let who = check_access(req).await?;
     let scope = req.scope();
     let host = host(req, &scope).await.map_err(|e| aws_denial(req, &who, e))?;
@@ -128,8 +142,9 @@ pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Sessio
             dbname: req.db.dbname.clone(),
             user: req.user.to_string(),
             password: Zeroizing::new(
-                String::from_utf8(password.to_vec())
-                    .map_err(|_| Error::Data(format!("the password secret {secret_name:?} is not UTF-8 text")))?,
+                std::str::from_utf8(password)
+                    .map_err(|_| Error::Data(format!("the password secret {secret_name:?} is not UTF-8 text")))?
+                    .to_owned(),
             ),
             sslmode: req.db.sslmode,
             sslrootcert: req.db.sslrootcert.clone(),
@@ -137,7 +152,7 @@ pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Sessio
             application_name: application_name.to_string(),
         })
     };
-    match connect::connect(&params(&password)?).await {
+    let session = match connect::connect(&params(&password)?).await {
         Err(Error::Database(db)) if db.sqlstate == "28P01" && !req.config.credstash.cache_ttl.is_zero() => {
             // Maybe rotated since we cached it: fetch it fresh and try once more.
             let store = Store::shared(&scope.location(req.config)).await?;
@@ -153,10 +168,12 @@ pub async fn connect(req: &Request<'_>, application_name: &str) -> Result<Sessio
             if fresh.as_slice() == password.as_slice() {
                 return Err(Error::Database(db));
             }
-            connect::connect(&params(&fresh)?).await
+            let session = connect::connect(&params(&fresh)?).await?;
+            return Ok(Opened { session, host, password: fresh });
         }
-        other => other,
-    }
+        other => other?,
+    };
+    Ok(Opened { session, host, password })
 }
 
 /// The user's password from credstash (through the cache), read as the

@@ -8,6 +8,7 @@ mod config_cmd;
 mod db_cmd;
 mod format;
 mod output;
+mod psql;
 mod secrets_cmd;
 
 use std::io::Write;

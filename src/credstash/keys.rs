@@ -164,6 +164,12 @@ impl Store {
             .await
     }
 
+    /// `decrypt_keys` with their key ARNs where they could be resolved
+    /// (None: `"*"`, any key). For `iam-policy`.
+    pub async fn pinned_keys(&self) -> Option<Vec<Resolved>> {
+        self.resolved_pins().await.map(|all| all.as_ref().clone())
+    }
+
     /// The pinned keys as ARNs (None: any key), resolved once per store.
     /// Answers that may change (network trouble) are not kept.
     async fn resolved_pins(&self) -> Option<Arc<Vec<Resolved>>> {

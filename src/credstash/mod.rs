@@ -5,6 +5,6 @@
 pub mod cache;
 pub mod crypto;
 mod errors;
-mod keys;
+pub mod keys;
 pub mod record;
 pub mod store;
