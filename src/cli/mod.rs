@@ -10,6 +10,7 @@ mod format;
 mod output;
 mod psql;
 mod secrets_cmd;
+mod secrets_format;
 
 use std::io::Write;
 use std::path::PathBuf;
