@@ -7,12 +7,18 @@
 //!   (`store.rs`), wiped when the seal/open returns. The SDK's own response
 //!   `Blob` is dropped right after the copy but not wiped (it offers no hook).
 //! - Plaintexts: decrypted into `Zeroizing<Vec<u8>>`; the cache holds them as
-//!   `Arc<Zeroizing<..>>`, wiped when the last holder drops them (eviction,
-//!   `clear_cache()`, process exit).
+//!   `Arc<Zeroizing<..>>`, wiped when the last holder drops them (expired
+//!   entries are evicted whenever the cache is used; `clear_cache()`).
 //! - Database passwords: `connect::Params.password` is `Zeroizing<String>`;
 //!   tokio-postgres copies it into its `Config` for the handshake, dropped
 //!   (not wiped) when `connect` returns. `middleware connect` writes it to a
-//!   0600 temporary passfile deleted as soon as psql exits.
+//!   0600 passfile (in `$XDG_RUNTIME_DIR` when set) deleted as soon as psql
+//!   exits or `middleware` gets SIGHUP/SIGTERM/SIGINT (`cli/psql.rs`).
+//! - Text copies: `text()` returns `Zeroizing<String>`; the CLI renders
+//!   secrets and the passfile line into buffers sized up front (no copy left
+//!   behind by a reallocation) and wiped on drop.
+//! - Data keys from a KMS key not in `decrypt_keys` are wiped unused
+//!   (`credstash/keys.rs`).
 //! - Values handed to Python (`get_secret`) become Python `str`/`bytes`, which
 //!   Python cannot wipe: the caller owns that copy.
 //! - Never: logs (the core logs nothing), Debug output (`Params`, `DbUser`
