@@ -238,6 +238,37 @@ def test_connect_without_xdg_runtime_dir_uses_tmpdir(local_stack: Stack, tmp_pat
     assert list(tmp.iterdir()) == []
 
 
+def test_connect_gives_psql_the_resolved_host_even_for_a_user_with_an_at_sign(
+    local_stack: Stack, tmp_path: Path
+) -> None:
+    from conftest import admin_sql
+
+    user, password = "alice@corp.example", "at-sign-user-password"
+    admin_sql(local_stack, f'drop role if exists "{user}"; create role "{user}" login password \'{password}\'')
+    admin = user_env(local_stack, "admin")
+    context = ["database=analytics", f"db_user={user}"]
+    for name, value in ((f"analytics.{user}.password", password), (f"analytics.{user}.host", "localhost")):
+        stored = run_cli("secrets", "put", name, "-", *context, "-a", env=admin, input=value)
+        assert stored.returncode == 0, stored.stderr
+    config = (
+        Path(admin["MIDDLEWARE_CONFIG"])
+        .read_text()
+        .replace('host = "localhost"', 'host_secret = "analytics.{user}.host"')
+    )
+    config += f'\n[databases.analytics.users."{user}"]\nallow = ["account:{local_stack["account"]}"]\n'
+    (tmp_path / "host-secret.toml").write_text(config)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "psql"
+    fake.write_text(f"#!{sys.executable}\nimport os\nprint(os.environ['PGHOST'], os.environ['PGUSER'])\n")
+    fake.chmod(0o755)
+    env = user_env(local_stack, "alice", MIDDLEWARE_CONFIG=str(tmp_path / "host-secret.toml"))
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    done = run_cli("connect", "analytics", "-u", user, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["localhost", user], "not the part of the user name after the @"
+
+
 def test_ps_never_shows_the_password_during_a_real_psql_session(local_stack: Stack) -> None:
     env = user_env(local_stack, "alice")
     password = local_stack["db_passwords"]["read_only"]
