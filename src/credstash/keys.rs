@@ -8,21 +8,31 @@
 //! therefore accept a data key only when KMS reports that it used one of the
 //! pinned keys; the data key of any other is wiped unused.
 //!
-//! With exactly one pinned key, Decrypt also carries it as KeyId, so KMS
-//! itself refuses ciphertext from other keys (and no kms:DescribeKey
-//! permission is needed). Aliases and key ids are resolved to key ARNs once
-//! per store with DescribeKey, alongside the first Decrypt.
+//! With exactly one pinned key (the default: `[kms_key]`), Decrypt carries
+//! it as KeyId and KMS itself refuses ciphertext under any other key before
+//! decrypting anything (no kms:DescribeKey permission needed, nothing to go
+//! stale when an alias is re-pointed). With several, Decrypt goes without
+//! KeyId and the key ARN KMS reports must be one of theirs, aliases and key
+//! ids resolved with DescribeKey once per store (again when a record is
+//! refused, in case an alias moved).
 
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_kms::operation::decrypt::DecryptOutput;
+use aws_sdk_kms::operation::decrypt::{DecryptError, DecryptOutput};
 use zeroize::Zeroizing;
 
 use super::record::Record;
 use super::store::{Context, Store, to_map};
 use crate::aws;
 use crate::{Error, Result};
+
+type DecryptFailure = aws_sdk_kms::error::SdkError<DecryptError>;
+
+/// The plaintext data key of a Decrypt answer, wiped when dropped.
+fn data_key(out: DecryptOutput) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(out.plaintext.map(Blob::into_inner).unwrap_or_default())
+}
 
 /// The pinned keys of one store, with their resolution cached.
 pub struct Pins {
@@ -72,16 +82,9 @@ pub struct Refusal {
     pub unresolved: Vec<(String, String)>,
 }
 
-/// Whether the key KMS `used` is a pinned one. `kms_enforced`: the one pinned
-/// key went out as KeyId and KMS decrypted, so KMS itself checked it.
-pub fn check(pinned: Option<&[Resolved]>, used: Option<&str>, kms_enforced: bool) -> std::result::Result<(), Refusal> {
-    let Some(pinned) = pinned else { return Ok(()) };
-    let arns = || pinned.iter().filter_map(|r| r.arn.as_deref().ok());
-    let matches = used.is_some_and(|u| arns().any(|a| a == u));
-    // A resolved ARN that disagrees with what KMS reports is refused even
-    // when KMS checked the KeyId: the alias moved, or something is off.
-    let contradicted = used.is_some_and(|u| arns().next().is_some() && !arns().any(|a| a == u));
-    if matches || (kms_enforced && !contradicted) {
+/// Whether the key KMS `used` is one of the `pinned` ones.
+pub fn check(pinned: &[Resolved], used: Option<&str>) -> std::result::Result<(), Refusal> {
+    if used.is_some_and(|u| pinned.iter().any(|r| r.arn.as_deref() == Ok(u))) {
         return Ok(());
     }
     Err(Refusal {
@@ -119,32 +122,52 @@ impl Store {
     /// KMS unwraps the record's data key; it is returned only if a pinned key
     /// was used, and wiped otherwise.
     pub(super) async fn unwrap_data_key(&self, record: &Record, context: &Context) -> Result<Zeroizing<Vec<u8>>> {
-        let key_id = self.pins.key_id();
-        let (pinned, out) = tokio::join!(self.resolved_pins(), self.decrypt(record, context, key_id));
-        match out {
+        let kms_fail = |e: &DecryptFailure| self.kms_fail("kms:Decrypt", &record.name, context, &aws::failure(e));
+        let Some(keys) = self.pins.keys.as_deref() else {
+            let out = self.decrypt(record, context, None).await.map_err(|e| kms_fail(&e))?;
+            return Ok(data_key(out));
+        };
+        if let Some(key_id) = self.pins.key_id() {
+            return match self.decrypt(record, context, Some(key_id)).await {
+                // KMS checked the KeyId; a key ARN is also compared, at no cost.
+                Ok(out) if is_key_arn(key_id) && out.key_id.as_deref() != Some(key_id) => {
+                    let used = out.key_id.clone();
+                    drop(data_key(out));
+                    Err(self.refused(record, &Refusal { used, unresolved: Vec::new() }))
+                }
+                Ok(out) => Ok(data_key(out)),
+                Err(e) => Err(self.not_the_pinned_key(record, context, &e).await.unwrap_or_else(|| kms_fail(&e))),
+            };
+        }
+        let (pinned, out) = tokio::join!(self.resolved_pins(keys, false), self.decrypt(record, context, None));
+        let out = out.map_err(|e| kms_fail(&e))?;
+        let used = out.key_id.clone();
+        let data_key = data_key(out);
+        if check(&pinned, used.as_deref()).is_err() {
+            let pinned = if keys.iter().all(|k| is_key_arn(k)) { pinned } else { self.resolved_pins(keys, true).await };
+            check(&pinned, used.as_deref()).map_err(|refusal| self.refused(record, &refusal))?;
+        }
+        Ok(data_key)
+    }
+
+    /// After KMS refused the one pinned key: the refusal naming the record's
+    /// key when that was the reason (None: some other failure). KMS says
+    /// IncorrectKeyException (moto: an access denial); a second Decrypt
+    /// without KeyId names the key, and its result is wiped unused.
+    async fn not_the_pinned_key(&self, record: &Record, context: &Context, e: &DecryptFailure) -> Option<Error> {
+        let f = aws::failure(e);
+        let wrong_key = f.code.as_deref() == Some("IncorrectKeyException");
+        if !(wrong_key || f.is_access_denied()) || f.is_bad_credentials() {
+            return None;
+        }
+        match self.decrypt(record, context, None).await {
             Ok(out) => {
                 let used = out.key_id.clone();
-                let data_key = Zeroizing::new(out.plaintext.map(Blob::into_inner).unwrap_or_default());
-                check(pinned.as_deref().map(Vec::as_slice), used.as_deref(), key_id.is_some())
-                    .map_err(|refusal| self.refused(record, &refusal))?;
-                Ok(data_key)
+                drop(data_key(out));
+                Some(self.refused(record, &Refusal { used, unresolved: Vec::new() }))
             }
-            Err(e) => {
-                let f = aws::failure(&e);
-                let wrong_key = f.code.as_deref() == Some("IncorrectKeyException");
-                if key_id.is_some() && (wrong_key || f.is_access_denied()) && !f.is_bad_credentials() {
-                    // Maybe the record uses another key: ask KMS which, only to
-                    // name it. Whatever the answer, this record is refused.
-                    if let Ok(out) = self.decrypt(record, context, None).await {
-                        drop(Zeroizing::new(out.plaintext.map(Blob::into_inner).unwrap_or_default()));
-                        return Err(self.refused(record, &Refusal { used: out.key_id, unresolved: Vec::new() }));
-                    }
-                    if wrong_key {
-                        return Err(self.refused(record, &Refusal { used: None, unresolved: Vec::new() }));
-                    }
-                }
-                Err(self.kms_fail("kms:Decrypt", &record.name, context, &f))
-            }
+            Err(_) if wrong_key => Some(self.refused(record, &Refusal { used: None, unresolved: Vec::new() })),
+            Err(_) => None,
         }
     }
 
@@ -153,8 +176,7 @@ impl Store {
         record: &Record,
         context: &Context,
         key_id: Option<&str>,
-    ) -> std::result::Result<DecryptOutput, aws_sdk_kms::error::SdkError<aws_sdk_kms::operation::decrypt::DecryptError>>
-    {
+    ) -> std::result::Result<DecryptOutput, DecryptFailure> {
         self.kms
             .decrypt()
             .ciphertext_blob(Blob::new(record.wrapped_key.clone()))
@@ -167,16 +189,16 @@ impl Store {
     /// `decrypt_keys` with their key ARNs where they could be resolved
     /// (None: `"*"`, any key). For `iam-policy`.
     pub async fn pinned_keys(&self) -> Option<Vec<Resolved>> {
-        self.resolved_pins().await.map(|all| all.as_ref().clone())
+        let keys = self.pins.keys.as_deref()?;
+        Some(self.resolved_pins(keys, false).await.as_ref().clone())
     }
 
-    /// The pinned keys as ARNs (None: any key), resolved once per store.
-    /// Answers that may change (network trouble) are not kept.
-    async fn resolved_pins(&self) -> Option<Arc<Vec<Resolved>>> {
-        let keys = self.pins.keys.as_ref()?;
+    /// `keys` as ARNs, resolved once per store (`fresh`: again). Failures
+    /// that may pass (network trouble) are not kept.
+    async fn resolved_pins(&self, keys: &[String], fresh: bool) -> Arc<Vec<Resolved>> {
         let cached = || self.pins.resolved.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(done) = cached().as_ref() {
-            return Some(done.clone());
+        if !fresh && let Some(done) = cached().as_ref() {
+            return done.clone();
         }
         let mut all = Vec::with_capacity(keys.len());
         let mut lasting = true;
@@ -199,7 +221,7 @@ impl Store {
         if lasting {
             *cached() = Some(all.clone());
         }
-        Some(all)
+        all
     }
 
     fn refused(&self, record: &Record, refusal: &Refusal) -> Error {
@@ -240,22 +262,22 @@ mod tests {
 
     #[test]
     fn the_key_kms_used_must_be_a_pinned_one() {
-        let pinned = [ok("alias/credstash", MINE)];
-        assert_eq!(check(Some(&pinned), Some(MINE), false), Ok(()));
-        assert_eq!(check(None, Some(THEIRS), false), Ok(()), "\"*\" accepts any key");
-        let refused = check(Some(&pinned), Some(THEIRS), false).unwrap_err();
+        let pinned = [ok("alias/credstash", MINE), ok("alias/other", THEIRS)];
+        assert_eq!(check(&pinned, Some(MINE)), Ok(()));
+        assert_eq!(check(&pinned, Some(THEIRS)), Ok(()));
+        let refused = check(&pinned[..1], Some(THEIRS)).unwrap_err();
         assert_eq!(refused.used.as_deref(), Some(THEIRS));
-        assert!(check(Some(&pinned), None, false).is_err(), "no reported key, no trust");
-        // KMS checked the KeyId, but a resolved ARN disagrees: refused anyway.
-        assert!(check(Some(&pinned), Some(THEIRS), true).is_err());
+        assert!(check(&pinned, None).is_err(), "no reported key, no trust");
     }
 
     #[test]
-    fn an_unresolvable_alias_is_trusted_only_when_kms_checked_it() {
-        let unresolved = [Resolved { configured: "alias/credstash".into(), arn: Err("DescribeKey: 403".into()) }];
-        assert_eq!(check(Some(&unresolved), Some(MINE), true), Ok(()));
-        let refused = check(Some(&unresolved), Some(MINE), false).unwrap_err();
-        assert_eq!(refused.unresolved, [("alias/credstash".to_string(), "DescribeKey: 403".to_string())]);
+    fn an_unresolvable_alias_matches_nothing_and_is_named() {
+        let pinned = [
+            ok("alias/credstash", MINE),
+            Resolved { configured: "alias/x".into(), arn: Err("DescribeKey: 403".into()) },
+        ];
+        let refused = check(&pinned, Some(THEIRS)).unwrap_err();
+        assert_eq!(refused.unresolved, [("alias/x".to_string(), "DescribeKey: 403".to_string())]);
     }
 
     #[test]
