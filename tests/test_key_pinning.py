@@ -88,3 +88,11 @@ def test_cli_refuses_then_accepts_with_a_config_file(local_stack: Stack, tmp_pat
 
 def pairs(context: dict[str, str]) -> list[str]:
     return [f"{k}={v}" for k, v in context.items()]
+
+
+def test_config_check_names_the_trusted_keys_and_warns_about_any(local_stack: Stack) -> None:
+    env = user_env(local_stack, "alice")
+    pinned = run_cli("config", "check", env=env)
+    assert pinned.returncode == 0 and "only from KMS key(s): alias/credstash" in pinned.stdout
+    anything = run_cli("config", "check", env={**env, "MIDDLEWARE_CREDSTASH_DECRYPT_KEYS": "*"})
+    assert anything.returncode == 0 and "warning" in anything.stdout and "any KMS key" in anything.stdout
