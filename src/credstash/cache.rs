@@ -147,7 +147,8 @@ where
     let fetch = Mutex::new(Some(fetch));
     let take = || fetch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
     let shared = slot.get_or_try_init(|| async {
-        let fetch = take().expect("the fetch runs once");
+        // Never None: after the bypass took it, `shared` is not polled again.
+        let fetch = take().ok_or_else(|| crate::Error::Operational("a secret fetch ran twice".into()))?;
         Ok::<_, crate::Error>((Instant::now(), Arc::new(fetch().await?)))
     });
     tokio::pin!(shared);
@@ -177,10 +178,7 @@ pub fn forget(key: &Key) {
 /// Forgets everything (`middleware.clear_cache()`).
 pub fn clear() {
     if let Some(mut guard) = lock() {
-        let _ = slots(&mut guard);
-        if let Some(s) = guard.as_mut() {
-            s.map.clear();
-        }
+        slots(&mut guard).clear();
     }
 }
 
