@@ -156,14 +156,7 @@ pub async fn open(req: &Request<'_>, application_name: &str) -> Result<Opened> {
         Err(Error::Database(db)) if db.sqlstate == "28P01" && !req.config.credstash.cache_ttl.is_zero() => {
             // Maybe rotated since we cached it: fetch it fresh and try once more.
             let store = Store::shared(&scope.location(req.config)).await?;
-            cache::forget(&cache::Key::new(
-                store.table(),
-                store.region(),
-                &secret_name,
-                None,
-                &context,
-                &store.caller_key,
-            ));
+            cache::forget(&store.cache_key(&secret_name, None, &context));
             let fresh = crate::secrets::get(req.config, &scope, &secret_name, None, &context).await?;
             if fresh.as_slice() == password.as_slice() {
                 return Err(Error::Database(db));

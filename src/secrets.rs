@@ -72,7 +72,7 @@ pub async fn get(
     context: &Context,
 ) -> Result<Secret> {
     let store = Store::shared(&scope.location(config)).await?;
-    let key = cache::Key::new(store.table(), store.region(), name, version, context, &store.caller_key);
+    let key = store.cache_key(name, version, context);
     // Boxed: the AWS calls' futures are large, and the cache keeps this one.
     cache::get_or_fetch(key, config.credstash.cache_ttl, || Box::pin(store.get(name, version, context))).await
 }

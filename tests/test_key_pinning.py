@@ -59,6 +59,10 @@ def test_another_keys_record_is_refused_then_accepted_once_listed(
     monkeypatch.setenv("MIDDLEWARE_CREDSTASH_DECRYPT_KEYS", "*")
     middleware.clear_cache()
     assert middleware.get_secret(name, context=CONTEXT) == "planted-value"
+    # Narrowing the list again refuses it at once, cached or not.
+    monkeypatch.delenv("MIDDLEWARE_CREDSTASH_DECRYPT_KEYS")
+    with pytest.raises(middleware.SecretIntegrityError):
+        middleware.get_secret(name, context=CONTEXT)
 
 
 @pytest.mark.usefixtures("admin")

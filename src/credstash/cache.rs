@@ -27,6 +27,9 @@ pub struct Key {
     pub version: Option<String>,
     pub context: Vec<(String, String)>,
     pub caller: String,
+    /// The KMS keys the read trusted (`decrypt_keys`): narrowing them must
+    /// not keep serving what a wider list let in.
+    pub trusted: Vec<String>,
 }
 
 impl Key {
@@ -38,6 +41,7 @@ impl Key {
             version: version.map(str::to_string),
             context: context.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             caller: caller.into(),
+            trusted: Vec::new(),
         }
     }
 }

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::{StreamExt, TryStreamExt};
 use zeroize::Zeroizing;
 
+use super::cache;
 use super::crypto::{self, Digest, LEGACY_NONCE};
 use super::errors::no_credentials;
 use super::keys::Pins;
@@ -147,6 +148,14 @@ impl Store {
             caller_key: credentials.access_key_id().to_string(),
             pins: Pins::new(&loc.decrypt_keys),
         })
+    }
+
+    /// The secret cache's key for a read through this store.
+    pub fn cache_key(&self, name: &str, version: Option<&str>, context: &Context) -> cache::Key {
+        cache::Key {
+            trusted: self.loc.decrypt_keys.clone(),
+            ..cache::Key::new(&self.loc.table, &self.region, name, version, context, &self.caller_key)
+        }
     }
 
     pub fn table(&self) -> &str {
