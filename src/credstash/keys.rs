@@ -200,23 +200,24 @@ impl Store {
         if !fresh && let Some(done) = cached().as_ref() {
             return done.clone();
         }
-        let mut all = Vec::with_capacity(keys.len());
-        let mut lasting = true;
-        for key in keys {
-            let arn = if is_key_arn(key) {
-                Ok(key.clone())
-            } else {
-                match self.kms.describe_key().key_id(key).send().await {
-                    Ok(out) => out.key_metadata.and_then(|m| m.arn).ok_or_else(|| "KMS named no ARN".to_string()),
-                    Err(e) => {
-                        let f = aws::failure(&e);
-                        lasting &= f.status.is_some() && !f.is_bad_credentials();
-                        Err(format!("DescribeKey: {}", f.code.as_deref().unwrap_or(&f.message)))
-                    }
+        // One DescribeKey per alias or key id, all at once.
+        let resolved = futures_util::future::join_all(keys.iter().map(|key| async move {
+            if is_key_arn(key) {
+                return (Ok(key.clone()), true);
+            }
+            match self.kms.describe_key().key_id(key).send().await {
+                Ok(out) => (out.key_metadata.and_then(|m| m.arn).ok_or_else(|| "KMS named no ARN".to_string()), true),
+                Err(e) => {
+                    let f = aws::failure(&e);
+                    let lasting = f.status.is_some() && !f.is_bad_credentials();
+                    (Err(format!("DescribeKey: {}", f.code.as_deref().unwrap_or(&f.message))), lasting)
                 }
-            };
-            all.push(Resolved { configured: key.clone(), arn });
-        }
+            }
+        }))
+        .await;
+        let lasting = resolved.iter().all(|(_, lasting)| *lasting);
+        let all: Vec<Resolved> =
+            keys.iter().zip(resolved).map(|(key, (arn, _))| Resolved { configured: key.clone(), arn }).collect();
         let all = Arc::new(all);
         if lasting {
             *cached() = Some(all.clone());
