@@ -221,7 +221,7 @@ def test_connect_removes_the_passfile_when_signalled(
     assert "PGPASSWORD" not in lines
 
 
-def test_connect_without_xdg_runtime_dir_uses_tmpdir(local_stack: Stack, tmp_path: Path) -> None:
+def test_connect_without_a_usable_xdg_runtime_dir_uses_tmpdir(local_stack: Stack, tmp_path: Path) -> None:
     bin_dir, tmp = tmp_path / "bin", tmp_path / "tmp"
     bin_dir.mkdir()
     tmp.mkdir()
@@ -231,11 +231,14 @@ def test_connect_without_xdg_runtime_dir_uses_tmpdir(local_stack: Stack, tmp_pat
     env = user_env(local_stack, "alice", TMPDIR=str(tmp))
     env.pop("XDG_RUNTIME_DIR", None)
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
-    done = run_cli("--debug", "connect", "analytics", "-u", "read_write", env=env)
-    assert done.returncode == 0, done.stderr
-    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
-    assert Path(lines["passfile"]).parent == tmp and not Path(lines["passfile"]).exists()
-    assert list(tmp.iterdir()) == []
+    for runtime_dir in (None, str(tmp_path / "gone")):  # unset, or not a directory
+        if runtime_dir is not None:
+            env["XDG_RUNTIME_DIR"] = runtime_dir
+        done = run_cli("--debug", "connect", "analytics", "-u", "read_write", env=env)
+        assert done.returncode == 0, done.stderr
+        lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+        assert Path(lines["passfile"]).parent == tmp and not Path(lines["passfile"]).exists()
+        assert list(tmp.iterdir()) == []
 
 
 def test_connect_gives_psql_the_resolved_host_even_for_a_user_with_an_at_sign(

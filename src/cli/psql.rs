@@ -101,27 +101,27 @@ pub fn run(psql: &Path, launch: &Launch<'_>) -> Result<i32> {
     })
 }
 
-/// The 0600 passfile (created with O_EXCL, close-on-exec), deleted on drop.
+/// The 0600 passfile (created with O_EXCL, close-on-exec), deleted on drop:
+/// in `$XDG_RUNTIME_DIR` when it is a directory we may write to (not so
+/// after `su`, for one), else in `$TMPDIR` (or /tmp).
 fn passfile(launch: &Launch<'_>) -> Result<tempfile::NamedTempFile> {
-    let dir = passfile_dir();
-    let file = tempfile::Builder::new().prefix("middleware-pgpass-").tempfile_in(&dir).map_err(|e| {
-        Error::Operational(format!("cannot create a temporary password file in {}: {e}", dir.display()))
-    })?;
+    let create = |dir: &Path| tempfile::Builder::new().prefix("middleware-pgpass-").tempfile_in(dir);
+    let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()).map(PathBuf::from);
+    let file = match runtime_dir.filter(|d| d.is_dir()).map(|d| create(&d)) {
+        Some(Ok(file)) => file,
+        _ => {
+            let dir = std::env::temp_dir();
+            create(&dir).map_err(|e| {
+                Error::Operational(format!("cannot create a temporary password file in {}: {e}", dir.display()))
+            })?
+        }
+    };
     let line = passfile_line(launch);
     file.as_file()
         .write_all(line.as_bytes())
         .and_then(|()| file.as_file().flush())
         .map_err(|e| Error::Operational(format!("cannot write the password file: {e}")))?;
     Ok(file)
-}
-
-/// `$XDG_RUNTIME_DIR` when it is a directory, else `$TMPDIR` (or /tmp).
-fn passfile_dir() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// `host:port:db:user:password` with `:` and `\` escaped, built in one
