@@ -63,6 +63,10 @@ IAM_USERS: dict[str, list[str] | None] = {
     "carol": None,
     "dave": ["sts:AssumeRole"],
 }
+# alias/credstash is the store's key; alias/other is a second key in the same
+# account, for records that reads must refuse unless listed in decrypt_keys.
+KMS_ALIASES = ("alias/credstash", "alias/other")
+KMS_KEYS: dict[str, str] = {}  # alias -> key ARN, filled in by seed_aws
 # A role anyone in the account may assume, which may read secrets: dave can
 # read them only by chaining into it (assume_role in the config).
 READER_ROLE = "analytics-reader"
@@ -333,8 +337,10 @@ def seed_aws(moto: Moto) -> dict[str, tuple[str, str]]:
     import credstash
 
     kms = boto3.client("kms")
-    key_id = kms.create_key(Description="credstash")["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName="alias/credstash", TargetKeyId=key_id)
+    for alias in KMS_ALIASES:
+        key = kms.create_key(Description=alias)["KeyMetadata"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+        KMS_KEYS[alias] = key["Arn"]
     with contextlib.redirect_stdout(io.StringIO()):  # credstash narrates table creation
         credstash.createDdbTable(region=REGION, table=TABLE)
     iam = boto3.client("iam")
@@ -560,6 +566,7 @@ def write_outputs(
         "contact": CONTACT,
         "users": {u: {"arn": arn(u), "key_id": k[0]} for u, k in keys.items()},
         "reader_role": f"arn:aws:iam::{ACCOUNT}:role/{READER_ROLE}",
+        "kms_keys": KMS_KEYS,
         # Test-only knowledge, so tests can check what the package fetched.
         "db_passwords": passwords,
         "aws_secrets": {u: k[1] for u, k in keys.items()},

@@ -115,14 +115,28 @@ fn denied(
     }))
 }
 
-/// Checks access, fetches the password and connects, and records who did it
-/// (an audit event, and `application_name` naming the IAM principal, so the
-/// database's own views show the human behind a shared user).
+/// Checks access, fetches the password and connects (see [`open`]).
 pub async fn connect(req: &Request<'_>) -> Result<Session> {
+    open(req).await.map(|opened| opened.session)
+}
+
+/// A live session with what it took: the resolved host (from the config or
+/// `host_secret`) and the password the server accepted.
+pub struct Opened {
+    pub session: Session,
+    pub host: String,
+    pub password: cache::Secret,
+}
+
+/// [`connect`], also handing back the host and password it used (`middleware
+/// connect` gives the same ones to psql, never parsing them out of a label).
+/// Records who did it: an audit event, and `application_name` naming the IAM
+/// principal, so the database's own views show the human behind a shared user.
+pub async fn open(req: &Request<'_>) -> Result<Opened> {
     logging::set_audit_file(req.config.audit.file.clone());
     let started = Instant::now();
     let (arn, result) = match check_access(req).await {
-        Ok(who) => (Some(who.arn.clone()), open(req, &who).await),
+        Ok(who) => (Some(who.arn.clone()), login(req, &who).await),
         Err(e) => (denied_arn(&e), Err(e)),
     };
     let outcome = match &result {
@@ -143,9 +157,9 @@ pub async fn connect(req: &Request<'_>) -> Result<Session> {
             ..Audit::default()
         });
     }
-    let session = result?;
-    session.set_audit(Audited { arn, database: req.db.name.clone(), db_user: req.user.to_string() });
-    Ok(session)
+    let opened = result?;
+    opened.session.set_audit(Audited { arn, database: req.db.name.clone(), db_user: req.user.to_string() });
+    Ok(opened)
 }
 
 fn denied_arn(e: &Error) -> Option<String> {
@@ -155,16 +169,15 @@ fn denied_arn(e: &Error) -> Option<String> {
     }
 }
 
-/// A password the server rejects is fetched again once, bypassing the cache
-/// (rotation).
-async fn open(req: &Request<'_>, who: &Identity) -> Result<Session> {
+/// The login itself. A password the server rejects is fetched again once,
+/// bypassing the cache (rotation).
+async fn login(req: &Request<'_>, who: &Identity) -> Result<Opened> {
     let application_name = logging::application_name(&req.db.application_name, &who.arn);
-    let who = who.clone();
     let scope = req.scope();
-    let host = host(req, &scope).await.map_err(|e| aws_denial(req, &who, e))?;
+    let host = host(req, &scope).await.map_err(|e| aws_denial(req, who, e))?;
     let secret_name = req.db.password_secret_for(req.user);
     let context = req.db.context_for(req.user);
-    let password = fetch_password(req).await.map_err(|e| aws_denial(req, &who, e))?;
+    let password = fetch_password(req).await.map_err(|e| aws_denial(req, who, e))?;
     let params = |password: &[u8]| -> Result<Params> {
         Ok(Params {
             host: host.clone(),
@@ -172,8 +185,9 @@ async fn open(req: &Request<'_>, who: &Identity) -> Result<Session> {
             dbname: req.db.dbname.clone(),
             user: req.user.to_string(),
             password: Zeroizing::new(
-                String::from_utf8(password.to_vec())
-                    .map_err(|_| Error::Data(format!("the password secret {secret_name:?} is not UTF-8 text")))?,
+                std::str::from_utf8(password)
+                    .map_err(|_| Error::Data(format!("the password secret {secret_name:?} is not UTF-8 text")))?
+                    .to_owned(),
             ),
             sslmode: req.db.sslmode,
             sslrootcert: req.db.sslrootcert.clone(),
@@ -182,28 +196,23 @@ async fn open(req: &Request<'_>, who: &Identity) -> Result<Session> {
             application_name: application_name.clone(),
         })
     };
-    match connect::connect(&params(&password)?).await {
+    let session = match connect::connect(&params(&password)?).await {
         Err(Error::Database(db))
             if db.sqlstate == SqlState::INVALID_PASSWORD.code() && !req.config.credstash.cache_ttl.is_zero() =>
         {
             // Maybe rotated since we cached it: fetch it fresh and try once more.
             let store = Store::shared(&scope.location(req.config)).await?;
-            cache::forget(&cache::Key::new(
-                store.table(),
-                store.region(),
-                &secret_name,
-                None,
-                &context,
-                &store.caller_key,
-            ));
+            cache::forget(&store.cache_key(&secret_name, None, &context));
             let fresh = crate::secrets::get(req.config, &scope, &secret_name, None, &context).await?;
             if fresh.as_slice() == password.as_slice() {
                 return Err(Error::Database(db));
             }
-            connect::connect(&params(&fresh)?).await
+            let session = connect::connect(&params(&fresh)?).await?;
+            return Ok(Opened { session, host, password: fresh });
         }
-        other => other,
-    }
+        other => other?,
+    };
+    Ok(Opened { session, host, password })
 }
 
 /// The user's password from credstash (through the cache), read as the

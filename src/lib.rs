@@ -13,6 +13,7 @@ pub mod credstash;
 pub mod duration;
 pub mod error;
 pub mod glob;
+pub mod iam;
 pub mod identity;
 pub mod logging;
 pub mod pg;

@@ -7,12 +7,18 @@
 //!   (`store.rs`), wiped when the seal/open returns. The SDK's own response
 //!   `Blob` is dropped right after the copy but not wiped (it offers no hook).
 //! - Plaintexts: decrypted into `Zeroizing<Vec<u8>>`; the cache holds them as
-//!   `Arc<Zeroizing<..>>`, wiped when the last holder drops them (eviction,
-//!   `clear_cache()`, process exit).
+//!   `Arc<Zeroizing<..>>`, wiped when the last holder drops them (expired
+//!   entries are evicted whenever the cache is used; `clear_cache()`).
 //! - Database passwords: `connect::Params.password` is `Zeroizing<String>`;
 //!   tokio-postgres copies it into its `Config` for the handshake, dropped
 //!   (not wiped) when `connect` returns. `middleware connect` writes it to a
-//!   0600 temporary passfile deleted as soon as psql exits.
+//!   0600 passfile (in `$XDG_RUNTIME_DIR` when set) deleted as soon as psql
+//!   exits or `middleware` gets SIGHUP/SIGTERM/SIGINT (`cli/psql.rs`).
+//! - Text copies: `text()` returns `Zeroizing<String>`; the CLI renders
+//!   secrets and the passfile line into buffers sized up front (no copy left
+//!   behind by a reallocation) and wiped on drop.
+//! - Data keys from a KMS key not in `decrypt_keys` are wiped unused
+//!   (`credstash/keys.rs`).
 //! - Values handed to Python (`get_secret`) become Python `str`/`bytes`, which
 //!   Python cannot wipe: the caller owns that copy.
 //! - Never: logs (the core logs nothing), Debug output (`Params`, `DbUser`
@@ -52,6 +58,7 @@ impl Scope {
                 ..aws::Target::default()
             },
             contact: config.access.contact.clone(),
+            decrypt_keys: c.decrypt_keys(),
         }
     }
 }
@@ -65,19 +72,22 @@ pub async fn get(
     context: &Context,
 ) -> Result<Secret> {
     let store = Store::shared(&scope.location(config)).await?;
-    let key = cache::Key::new(store.table(), store.region(), name, version, context, &store.caller_key);
-    cache::get_or_fetch(key, config.credstash.cache_ttl, || store.get(name, version, context)).await
+    let key = store.cache_key(name, version, context);
+    // Boxed: the AWS calls' futures are large, and the cache keeps this one.
+    cache::get_or_fetch(key, config.credstash.cache_ttl, || Box::pin(store.get(name, version, context))).await
 }
 
-/// Decodes a secret as text, refusing binary data with a useful message.
-pub fn text(name: &str, secret: &[u8]) -> Result<String> {
-    String::from_utf8(secret.to_vec()).map_err(|e| {
+/// Decodes a secret as text, refusing binary data with a useful message. The
+/// copy is wiped when dropped, like the bytes it came from.
+pub fn text(name: &str, secret: &[u8]) -> Result<Zeroizing<String>> {
+    let text = std::str::from_utf8(secret).map_err(|e| {
         Error::Data(format!(
             "secret {name:?} is not UTF-8 text (byte {} of {} is invalid): read it with get_secret_bytes()",
-            e.utf8_error().valid_up_to(),
+            e.valid_up_to(),
             secret.len()
         ))
-    })
+    })?;
+    Ok(Zeroizing::new(text.to_owned()))
 }
 
 /// Every secret's latest (or given) version; fails as a whole if one fails.
@@ -198,6 +208,6 @@ mod tests {
     fn binary_secrets_are_refused_as_text_with_a_pointer() {
         let message = text("blob", &[0x66, 0xff]).unwrap_err().to_string();
         assert!(message.contains("get_secret_bytes") && message.contains("blob"), "{message}");
-        assert_eq!(text("t", "héllo".as_bytes()).unwrap(), "héllo");
+        assert_eq!(text("t", "héllo".as_bytes()).unwrap().as_str(), "héllo");
     }
 }

@@ -131,3 +131,84 @@ def test_invalid_utf8_in_results_is_a_data_error(as_user: Callable[[str], None],
     assert caught.value.sqlstate == "22021" or "not valid UTF-8" in str(caught.value)
     assert conn.query_with_timeout("select 'ok'::text")[0] == ("ok",), "the connection is fine afterwards"
     assert conn.query_with_timeout("select E'caf\\xe9'::text::bytea")[0] == (b"caf\xe9",)
+
+
+def test_a_self_referential_list_parameter_is_an_error_and_the_process_lives(
+    as_user: Callable[[str], None],
+) -> None:
+    as_user("alice")
+    conn = middleware.connect()
+    conn.autocommit = True
+    cur = conn.cursor()
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises((middleware.DataError, middleware.ProgrammingError), match="nested more than 6"):
+        cur.execute("select %s", (loop,))
+    deep: list[object] = [1]
+    for _ in range(6):
+        deep = [deep]
+    with pytest.raises(middleware.DataError, match="at most 6 dimensions"):
+        cur.execute("select %s", (deep,))
+    cur.execute("select %s::int[]", ([[[[[[1]]]]]],))
+    assert cur.fetchone() == ([[[[[[1]]]]]],)
+    cur.execute("select 1")
+    assert cur.fetchone() == (1,), "the connection is fine afterwards"
+
+
+def test_bytea_array_parameters_round_trip_exactly(as_user: Callable[[str], None]) -> None:
+    as_user("alice")
+    conn = middleware.connect()
+    conn.autocommit = True
+    cur = conn.cursor()
+    blobs = [b"\x00\x01", b"\\", b"", b'"{,}\\x', bytes(range(256)), None]
+    cur.execute("select %s::bytea[]", (blobs,))
+    assert cur.fetchone() == (blobs,)
+    cur.execute("create temp table blobs (b bytea[])")
+    cur.execute("insert into blobs (b) values (%s)", ([b"\x00\x01"],))
+    cur.execute("select octet_length(b[1]), b[1] from blobs")
+    assert cur.fetchone() == (2, b"\x00\x01")
+    cur.execute("select %s::bytea[][]", ([[b"\x00"], [b"\xff"]],))
+    assert cur.fetchone() == ([[b"\x00"], [b"\xff"]],)
+
+
+def test_cli_prints_dates_and_timestamps_beyond_chronos_range(local_stack: dict) -> None:  # type: ignore[type-arg]
+    from conftest import run_cli, user_env
+
+    env = user_env(local_stack, "alice")
+    sql = (
+        "select date '300000-01-01' as d, date '5874897-12-31' as last, timestamp '294276-12-31 23:59:59.5' as ts,"
+        " timestamptz '294276-01-01 00:00:00+00' as tz, date 'infinity' as inf, timestamp '-infinity' as ninf,"
+        " time '24:00' as t, date '0001-01-01' - 1 as bc"
+    )
+    for fmt in ("csv", "json", "table"):
+        done = run_cli("query", sql, "--format", fmt, env=env)
+        assert done.returncode == 0, done.stderr
+        assert "panick" not in done.stderr.lower()
+        for expected in (
+            "300000-01-01",
+            "5874897-12-31",
+            "294276-12-31T23:59:59.500",
+            "294276-01-01T00:00:00+00:00",
+            "infinity",
+            "-infinity",
+            "24:00:00",
+            "0000-12-31",
+        ):
+            assert expected in done.stdout, (fmt, expected, done.stdout)
+    csv = run_cli("query", sql, "--format", "csv", env=env).stdout.splitlines()
+    assert csv[1] == (
+        "300000-01-01,5874897-12-31,294276-12-31T23:59:59.500,294276-01-01T00:00:00+00:00,infinity,-infinity,"
+        "24:00:00,0000-12-31"
+    )
+
+
+def test_doctor_with_a_multibyte_access_key_id_does_not_panic(local_stack: dict) -> None:  # type: ignore[type-arg]
+    from conftest import run_cli, user_env
+
+    env = user_env(local_stack, "alice")
+    env.pop("AWS_PROFILE")
+    env.update(AWS_ACCESS_KEY_ID="AKIA123é456789", AWS_SECRET_ACCESS_KEY="not-a-secret")
+    done = run_cli("doctor", env=env)
+    assert "panick" not in done.stderr.lower() and "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert "access key AKIA123é…" in done.stdout

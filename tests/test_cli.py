@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from conftest import Stack, active_sleeps, run_cli, user_env, wait_until
 
@@ -92,6 +93,32 @@ def test_whoami_iam_policy_and_doctor(local_stack: Stack) -> None:
     assert "FAIL credstash table" in broken.stdout and "secrets setup" in broken.stdout
 
 
+def test_iam_policy_scopes_decrypt_to_the_key_and_warns_without_a_context(local_stack: Stack, tmp_path: Path) -> None:
+    key_arn = local_stack["kms_keys"]["alias/credstash"]
+    admin = user_env(local_stack, "admin")
+    done = run_cli("iam-policy", "analytics", "read_write", env=admin)
+    assert done.returncode == 0, done.stderr
+    kms = json.loads(done.stdout)["Statement"][1]
+    assert kms["Resource"] == key_arn, "the configured key's ARN, not key/*"
+    assert kms["Condition"]["StringEquals"]["kms:EncryptionContext:db_user"] == "read_write"
+    assert "warning" not in done.stderr
+    # bob may not DescribeKey: the key is named by its alias instead of key/* alone.
+    bob = run_cli("iam-policy", "analytics", "read_only", env=user_env(local_stack, "bob"))
+    by_alias = json.loads(bob.stdout)["Statement"][1]
+    assert by_alias["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == ["alias/credstash"]
+    assert "kms:DescribeKey" in bob.stderr
+    # No encryption context: the lock is only the table, and it says so.
+    config = Path(admin["MIDDLEWARE_CONFIG"]).read_text()
+    lines = [line for line in config.splitlines() if not line.startswith("context =")]
+    bare = tmp_path / "no-context.toml"
+    bare.write_text("\n".join(lines) + "\n")
+    plain = run_cli("iam-policy", "analytics", "read_write", env={**admin, "MIDDLEWARE_CONFIG": str(bare)})
+    assert plain.returncode == 0, plain.stderr
+    assert "no encryption context" in plain.stderr and "only lock" in plain.stderr
+    assert "Condition" not in json.loads(plain.stdout)["Statement"][1]
+    assert json.loads(plain.stdout)["Statement"][1]["Resource"] == key_arn
+
+
 FAKE_PSQL = """#!{python}
 import os, stat, sys
 print("argv", sys.argv[1:])
@@ -124,6 +151,125 @@ def test_connect_runs_psql_with_the_password_only_in_a_private_file(local_stack:
     env["PATH"] = f"{tmp_path / 'empty'}"
     missing = run_cli("connect", env=env)
     assert missing.returncode == 1 and "apt-get install postgresql-client" in missing.stderr
+
+
+SLEEPING_PSQL = """#!/bin/sh
+# A stand-in psql: records what it was given (never the password), then waits.
+env > "{record}/env"
+printf '%s\\n' "$@" > "{record}/argv"
+test -f "$PGPASSFILE" && printf '%s' "$PGPASSFILE" > "{record}/passfile"
+exec sleep 60
+"""
+
+
+def files_containing(secret: str, *dirs: Path) -> list[Path]:
+    found = []
+    for base in dirs:
+        for path in base.rglob("*"):
+            if path.is_file() and secret.encode() in path.read_bytes():
+                found.append(path)
+    return found
+
+
+@pytest.mark.parametrize(("sig", "to_group"), [(signal.SIGHUP, True), (signal.SIGTERM, True), (signal.SIGINT, False)])
+def test_connect_removes_the_passfile_when_signalled(
+    local_stack: Stack, tmp_path: Path, sig: signal.Signals, to_group: bool
+) -> None:
+    bin_dir, record, xdg, tmp = (tmp_path / d for d in ("bin", "record", "xdg", "tmp"))
+    for d in (bin_dir, record, xdg, tmp):
+        d.mkdir()
+    xdg.chmod(0o700)
+    psql = bin_dir / "psql"
+    psql.write_text(SLEEPING_PSQL.format(record=record))
+    psql.chmod(0o755)
+    env = user_env(local_stack, "alice", XDG_RUNTIME_DIR=str(xdg), TMPDIR=str(tmp))
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    password = local_stack["db_passwords"]["read_write"]
+    exe = Path(sys.executable).parent / "middleware"
+    proc = subprocess.Popen(
+        [str(exe), "connect", "analytics", "-u", "read_write"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert wait_until(lambda: (record / "passfile").exists(), within=30), proc.stderr
+        passfile = Path((record / "passfile").read_text())
+        assert passfile.parent == xdg, "in $XDG_RUNTIME_DIR when there is one"
+        assert passfile.exists() and files_containing(password, xdg) == [passfile]
+        own = Path(f"/proc/{proc.pid}")
+        assert password.encode() not in (own / "cmdline").read_bytes() + (own / "environ").read_bytes()
+        if to_group:
+            os.killpg(proc.pid, sig)  # as a closed terminal or a job scheduler does
+        else:
+            os.kill(proc.pid, sig)  # only middleware: psql gets it forwarded
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 128 + sig, err
+    assert not passfile.exists()
+    assert files_containing(password, xdg, tmp, record) == []
+    seen_env = (record / "env").read_text()
+    assert password not in seen_env and password not in (record / "argv").read_text()
+    lines = dict(line.split("=", 1) for line in seen_env.splitlines() if line.startswith("PG"))
+    assert lines["PGHOST"] == "localhost" and lines["PGSSLMODE"] == "verify-full"
+    assert lines["PGSSLROOTCERT"] == local_stack["ca"]
+    assert "PGPASSWORD" not in lines
+
+
+def test_connect_without_a_usable_xdg_runtime_dir_uses_tmpdir(local_stack: Stack, tmp_path: Path) -> None:
+    bin_dir, tmp = tmp_path / "bin", tmp_path / "tmp"
+    bin_dir.mkdir()
+    tmp.mkdir()
+    fake = bin_dir / "psql"
+    fake.write_text(FAKE_PSQL.format(python=sys.executable))
+    fake.chmod(0o755)
+    env = user_env(local_stack, "alice", TMPDIR=str(tmp))
+    env.pop("XDG_RUNTIME_DIR", None)
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    for runtime_dir in (None, str(tmp_path / "gone")):  # unset, or not a directory
+        if runtime_dir is not None:
+            env["XDG_RUNTIME_DIR"] = runtime_dir
+        done = run_cli("--debug", "connect", "analytics", "-u", "read_write", env=env)
+        assert done.returncode == 0, done.stderr
+        lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+        assert Path(lines["passfile"]).parent == tmp and not Path(lines["passfile"]).exists()
+        assert list(tmp.iterdir()) == []
+
+
+def test_connect_gives_psql_the_resolved_host_even_for_a_user_with_an_at_sign(
+    local_stack: Stack, tmp_path: Path
+) -> None:
+    from conftest import admin_sql
+
+    user, password = "alice@corp.example", "at-sign-user-password"
+    admin_sql(local_stack, f'drop role if exists "{user}"; create role "{user}" login password \'{password}\'')
+    admin = user_env(local_stack, "admin")
+    context = ["database=analytics", f"db_user={user}"]
+    for name, value in ((f"analytics.{user}.password", password), (f"analytics.{user}.host", "localhost")):
+        stored = run_cli("secrets", "put", name, "-", *context, "-a", env=admin, input=value)
+        assert stored.returncode == 0, stored.stderr
+    config = (
+        Path(admin["MIDDLEWARE_CONFIG"])
+        .read_text()
+        .replace('host = "localhost"', 'host_secret = "analytics.{user}.host"')
+    )
+    config += f'\n[databases.analytics.users."{user}"]\nallow = ["account:{local_stack["account"]}"]\n'
+    (tmp_path / "host-secret.toml").write_text(config)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "psql"
+    fake.write_text(f"#!{sys.executable}\nimport os\nprint(os.environ['PGHOST'], os.environ['PGUSER'])\n")
+    fake.chmod(0o755)
+    env = user_env(local_stack, "alice", MIDDLEWARE_CONFIG=str(tmp_path / "host-secret.toml"))
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    done = run_cli("connect", "analytics", "-u", user, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["localhost", user], "not the part of the user name after the @"
 
 
 def test_ps_never_shows_the_password_during_a_real_psql_session(local_stack: Stack) -> None:

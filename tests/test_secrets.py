@@ -350,3 +350,39 @@ def test_put_never_echoes_the_value(local_stack: Stack) -> None:
     assert "hunter2" not in done.stdout + done.stderr
     again = run_cli("secrets", "put", name, "-", env=env, input="hunter2-secret")
     assert again.returncode == 1 and "hunter2" not in again.stdout + again.stderr
+
+
+def test_dotenv_output_sources_back_to_the_exact_value_and_runs_nothing(local_stack: Stack, tmp_path: Path) -> None:
+    env = user_env(local_stack, "admin")
+    table = unique("dotenv")
+    assert run_cli("secrets", "-t", table, "setup", env=env).returncode == 0
+    marker = Path(f"/tmp/PWNED_{uuid.uuid4().hex}")
+    value = f"x'; touch {marker}; echo '\n$(touch {marker}) `touch {marker}` \\'' \"$HOME\""
+    name = f"hostile_{uuid.uuid4().hex[:8]}"
+    assert run_cli("secrets", "-t", table, "put", name, "-", env=env, input=value).returncode == 0
+
+    def sourced(output: str) -> str:
+        dotenv = tmp_path / "secrets.env"
+        dotenv.write_text(output)
+        done = subprocess.run(
+            ["bash", "-c", f'set -a; . {dotenv}; printf %s "${name.upper()}"'],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    wildcard = run_cli("secrets", "-t", table, "get", "hostile_*", "-f", "dotenv", env=env)
+    assert wildcard.returncode == 0, wildcard.stderr
+    assert sourced(wildcard.stdout) == value
+    assert not marker.exists()
+    # A name that is no shell variable is refused, not written.
+    assert run_cli("secrets", "-t", table, "put", "db.pw", "v", env=env).returncode == 0
+    refused = run_cli("secrets", "-t", table, "getall", "-f", "dotenv", env=env)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "db.pw" in refused.stderr and "not a shell variable name" in refused.stderr
+    assert run_cli("secrets", "-t", table, "delete", "db.pw", env=env).returncode == 0
+    getall = run_cli("secrets", "-t", table, "getall", "-f", "dotenv", env=env)
+    assert getall.returncode == 0, getall.stderr
+    assert sourced(getall.stdout) == value
+    assert not marker.exists()

@@ -74,7 +74,8 @@ def get_secret(
     Results are cached in-process for ``[credstash] cache_ttl`` (default 5 min).
 
     Raises SecretNotFound, KmsError (e.g. the context did not match),
-    AccessDenied (AWS refused), SecretIntegrityError (tampered record), and
+    AccessDenied (AWS refused), SecretIntegrityError (tampered record, or a
+    data key under a KMS key not in ``[credstash] decrypt_keys``), and
     DataError when the secret is not UTF-8 text (use get_secret_bytes).
     """
 

@@ -136,7 +136,8 @@ class SecretNotFound(Error, KeyError):
 
 
 class SecretIntegrityError(Error):
-    """A stored secret failed its integrity check (HMAC) or could not be decoded.
+    """A stored secret failed its integrity check (HMAC) or could not be decoded,
+    or its data key is encrypted under a KMS key not in ``[credstash] decrypt_keys``.
 
     Attributes: ``name``.
     """

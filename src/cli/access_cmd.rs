@@ -4,16 +4,16 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use serde_json::json;
 
 use super::db_cmd::Target;
 use super::{Context, output};
 use crate::broker::{self, Request};
 use crate::config::{Config, Database};
-use crate::credstash::store::Store;
+use crate::credstash::keys::{Resolved, is_key_arn};
+use crate::credstash::store::{Location, Store};
 use crate::pg::query;
 use crate::runtime::Interrupt;
-use crate::{Error, Result, aws, identity, policy};
+use crate::{Error, Result, aws, iam, identity, policy};
 
 #[derive(Args, Debug)]
 pub struct ProfileArg {
@@ -77,49 +77,46 @@ pub fn iam_policy(ctx: &Context, args: &PolicyArgs) -> Result<()> {
             db.users.keys().cloned().collect::<Vec<_>>().join(", ")
         )));
     }
-    let account = match &args.account {
-        Some(a) => a.clone(),
-        None => {
-            let target = aws::Target { profile: args.profile.profile.clone(), ..aws::Target::default() };
-            ctx.block_on(identity::whoami(&target))?.account
-        }
+    let target = aws::Target { profile: args.profile.profile.clone(), ..aws::Target::default() };
+    // The caller's ARN gives the partition (aws, aws-cn, aws-us-gov), and the
+    // account unless --account names another.
+    let who = match &args.account {
+        Some(_) => ctx.block_on(identity::whoami(&target)).ok(),
+        None => Some(ctx.block_on(identity::whoami(&target))?),
     };
+    let account = args.account.clone().or_else(|| who.as_ref().map(|w| w.account.clone())).unwrap_or_default();
     let req = Request { config: &config, db, user: &args.user, profile: args.profile.profile.clone() };
     let loc = broker::location(&req);
     let region = loc.region.clone().unwrap_or_else(|| aws::FALLBACK_REGION.into());
     let kms_region = loc.kms_region.clone().unwrap_or_else(|| region.clone());
+    let partition = who
+        .as_ref()
+        .and_then(|w| iam::partition_of(&w.arn))
+        .unwrap_or_else(|| iam::partition_for_region(&region))
+        .to_string();
     let mut names = vec![db.password_secret_for(&args.user)];
     if let Some(h) = &db.host_secret {
         names.push(db.expand(h, &args.user));
     }
-    let mut conditions = serde_json::Map::new();
-    for (k, v) in db.context_for(&args.user) {
-        conditions.insert(format!("kms:EncryptionContext:{k}"), json!(v));
-    }
-    let mut kms = json!({
-        "Sid": "DecryptItsDataKeys",
-        "Effect": "Allow",
-        "Action": "kms:Decrypt",
-        "Resource": format!("arn:aws:kms:{kms_region}:{account}:key/*"),
+    let keys = policy_keys(ctx, &config, &loc, &partition, &kms_region, &account)?;
+    let context = db.context_for(&args.user);
+    let policy = iam::policy(&iam::Input {
+        partition: &partition,
+        region: &region,
+        kms_region: &kms_region,
+        account: &account,
+        table: &loc.table,
+        database: &db.name,
+        user: &args.user,
+        names: &names,
+        keys: keys.as_deref(),
+        context: &context,
     });
-    if !conditions.is_empty() {
-        kms["Condition"] = json!({ "StringEquals": conditions });
-    }
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadItsCredstashRecords",
-                "Effect": "Allow",
-                "Action": ["dynamodb:GetItem", "dynamodb:Query"],
-                "Resource": format!("arn:aws:dynamodb:{region}:{account}:table/{}", loc.table),
-                "Condition": { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": names } },
-            },
-            kms,
-        ],
-    });
-    let mut text = serde_json::to_string_pretty(&policy).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&policy.document).unwrap_or_default();
     text.push('\n');
+    for warning in &policy.warnings {
+        eprintln!("middleware: warning: {warning}");
+    }
     if let Some(role) = db.users.get(&args.user).and_then(|u| u.assume_role.as_ref()) {
         eprintln!(
             "middleware: attach this policy to the role {role} (the user {:?} reads its password as that role)",
@@ -127,6 +124,40 @@ pub fn iam_policy(ctx: &Context, args: &PolicyArgs) -> Result<()> {
         );
     }
     output::write_stdout(text.as_bytes())
+}
+
+/// `decrypt_keys` as the policy names them (None: `"*"`): key ARNs as they
+/// are, the rest resolved with DescribeKey; a key id that cannot be resolved
+/// becomes its ARN, an alias a `kms:ResourceAliases` condition.
+fn policy_keys(
+    ctx: &Context,
+    config: &Config,
+    loc: &Location,
+    partition: &str,
+    kms_region: &str,
+    account: &str,
+) -> Result<Option<Vec<iam::Key>>> {
+    let configured = config.credstash.decrypt_keys();
+    if configured.iter().any(|k| k == "*") {
+        return Ok(None);
+    }
+    let resolved = if configured.iter().all(|k| is_key_arn(k)) {
+        configured.iter().map(|k| Resolved { configured: k.clone(), arn: Ok(k.clone()) }).collect()
+    } else {
+        ctx.block_on(async { Ok(Store::shared(loc).await?.pinned_keys().await.unwrap_or_default()) })?
+    };
+    Ok(Some(
+        resolved
+            .into_iter()
+            .map(|r| match r.arn {
+                Ok(arn) => iam::Key::Arn(arn),
+                Err(_) if r.configured.starts_with("alias/") || r.configured.contains(":alias/") => {
+                    iam::Key::Alias(r.configured)
+                }
+                Err(_) => iam::Key::Arn(format!("arn:{partition}:kms:{kms_region}:{account}:key/{}", r.configured)),
+            })
+            .collect(),
+    ))
 }
 
 /// One link of the chain: its name, and Ok(detail) or Err(what to do).
@@ -154,7 +185,8 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
     checks.push(Check {
         name: "AWS credentials".into(),
         outcome: creds
-            .map(|c| format!("access key {}…", &c.access_key_id()[..c.access_key_id().len().min(8)]))
+            // Characters, not bytes: a bogus key id may hold multi-byte ones.
+            .map(|c| format!("access key {}…", c.access_key_id().chars().take(8).collect::<String>()))
             .map_err(|e| {
                 format!("{e}. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or `aws sso login`.")
             }),

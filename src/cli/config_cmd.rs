@@ -23,13 +23,14 @@ pub fn run(ctx: &Context, action: &Action) -> Result<()> {
     let text = match action {
         Action::Show => show(&layered, &config),
         Action::Check => format!(
-            "config ok: {} database(s) from {}\n",
+            "config ok: {} database(s) from {}\n{}",
             config.databases.len(),
             if layered.files.is_empty() {
                 "defaults only (no config file found)".to_string()
             } else {
                 layered.files.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-            }
+            },
+            decrypt_keys_note(&config.credstash.decrypt_keys()),
         ),
     };
     out.write_all(text.as_bytes()).map_err(|e| Error::Operational(format!("cannot write to stdout: {e}")))
@@ -59,6 +60,8 @@ fn show(layered: &Layered, config: &Config) -> String {
         line(&mut out, "credstash.kms_region", "kms_region", quote(r));
     }
     line(&mut out, "credstash.cache_ttl", "cache_ttl", quote(&ttl(c.cache_ttl)));
+    let keys: Vec<String> = c.decrypt_keys().iter().map(|k| quote(k)).collect();
+    line(&mut out, "credstash.decrypt_keys", "decrypt_keys", format!("[{}]", keys.join(", ")));
     out.push_str("\n[access]\n");
     if let Some(v) = &config.access.contact {
         line(&mut out, "access.contact", "contact", quote(v));
@@ -108,6 +111,17 @@ fn show(layered: &Layered, config: &Config) -> String {
         }
     }
     out
+}
+
+/// Which KMS keys reads accept, and a warning when that is any key.
+fn decrypt_keys_note(keys: &[String]) -> String {
+    if keys.iter().any(|k| k == "*") {
+        "warning: [credstash] decrypt_keys has \"*\": records encrypted under any KMS key are accepted, so anyone \
+         who can write the table can plant a secret under a key of their own; list the keys instead\n"
+            .into()
+    } else {
+        format!("secrets are accepted only from KMS key(s): {}\n", keys.join(", "))
+    }
 }
 
 fn ttl(d: std::time::Duration) -> String {

@@ -1,13 +1,13 @@
 //! `middleware query` and `middleware connect`: the broker's connection, in a
 //! terminal.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{Context, format, output};
+use super::{Context, format, output, psql};
 use crate::broker::{self, Request};
 use crate::config::Config;
 use crate::pg::query;
@@ -143,9 +143,8 @@ async fn spinning<T>(work: impl std::future::Future<Output = T>) -> T {
     result
 }
 
-/// Opens psql as the configured user. The password goes through a 0600
-/// passfile that exists only while psql runs: never argv, never the
-/// environment (which `ps e` shows).
+/// Opens psql as the configured user (see `psql.rs` for how the password
+/// reaches it and when it is removed).
 pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
     let config = Config::load(&ctx.sources)?;
     let db = config.database(target.database.as_deref())?;
@@ -158,48 +157,23 @@ pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
                 .into(),
         )
     })?;
-    // Checks access, fetches the password and proves it works before psql starts.
-    let (host, password) = ctx.block_on(async {
-        let session = broker::connect(&req).await?;
-        let host = session.label().to_string();
-        drop(session);
-        Ok((host, broker::fetch_password(&req).await?))
-    })?;
-    let host_name = db
-        .host
-        .clone()
-        .unwrap_or_else(|| host.split('@').nth(1).and_then(|h| h.split(':').next()).unwrap_or_default().to_string());
-    let passfile = tempfile::Builder::new()
-        .prefix("middleware-pgpass-")
-        .tempfile()
-        .map_err(|e| Error::Operational(format!("cannot create a temporary password file: {e}")))?;
-    let escape = |s: &str| s.replace('\\', "\\\\").replace(':', "\\:");
-    let line = format!(
-        "{}:{}:{}:{}:{}\n",
-        escape(&host_name),
-        db.port,
-        escape(&db.dbname),
-        escape(user),
-        escape(&String::from_utf8_lossy(&password))
-    );
-    let mut file = passfile.as_file();
-    file.write_all(line.as_bytes()).map_err(|e| Error::Operational(format!("cannot write the password file: {e}")))?;
-    let mut command = std::process::Command::new(psql);
-    command
-        .env_remove("PGPASSWORD")
-        .env("PGPASSFILE", passfile.path())
-        .env("PGHOST", &host_name)
-        .env("PGPORT", db.port.to_string())
-        .env("PGDATABASE", &db.dbname)
-        .env("PGUSER", user)
-        .env("PGSSLMODE", db.sslmode.as_str())
-        .env("PGAPPNAME", "middleware-psql");
-    if let Some(root) = &db.sslrootcert {
-        command.env("PGSSLROOTCERT", root);
-    }
-    let status = command.status().map_err(|e| Error::Operational(format!("cannot start psql: {e}")))?;
-    drop(passfile); // deleted as soon as psql is done with it
-    Ok(status.code().unwrap_or(1))
+    // Checks access, fetches the password and proves it works before psql
+    // starts; psql gets the host and password that worked.
+    let opened = ctx.block_on(broker::open(&req))?;
+    let broker::Opened { session, host, password } = opened;
+    drop(session);
+    psql::run(
+        &psql,
+        &psql::Launch {
+            host: &host,
+            port: db.port,
+            dbname: &db.dbname,
+            user,
+            password: &password,
+            sslmode: db.sslmode,
+            sslrootcert: db.sslrootcert.as_deref(),
+        },
+    )
 }
 
 fn which(program: &str) -> Option<PathBuf> {

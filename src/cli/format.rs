@@ -2,14 +2,50 @@
 //! programs. NULL is distinct everywhere: `NULL` in tables, an empty field in
 //! CSV, `null` in JSON. Numerics stay exact (JSON strings).
 
-use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value as Json};
 
 use crate::pg::query::Outcome;
 use crate::pg::value::Value;
 
-fn epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("valid epoch")
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// Days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+const PG_EPOCH_DAYS: i64 = 10_957;
+
+/// (year, month, day) of a day count from 1970-01-01, proleptic Gregorian,
+/// for every day PostgreSQL can send (its dates reach 5874897 AD, past what
+/// chrono holds). Howard Hinnant's `civil_from_days`: integer steps, no
+/// overflow for any i32 day count or i64 microsecond timestamp.
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A date as PostgreSQL writes it (ISO, years past 9999 in full, no sign);
+/// years before 1 AD as chrono wrote them (-0001 is 2 BC).
+fn date_text(days_since_2000: i64) -> String {
+    let (y, m, d) = civil(days_since_2000 + PG_EPOCH_DAYS);
+    if y >= 0 { format!("{y:04}-{m:02}-{d:02}") } else { format!("{y:05}-{m:02}-{d:02}") }
+}
+
+/// HH:MM:SS and the fraction in 3 or 6 digits when there is one.
+fn time_text(micros: i64) -> String {
+    let secs = micros / 1_000_000;
+    let frac = micros % 1_000_000;
+    let mut out = format!("{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60);
+    if frac % 1000 == 0 && frac != 0 {
+        out.push_str(&format!(".{:03}", frac / 1000));
+    } else if frac != 0 {
+        out.push_str(&format!(".{frac:06}"));
+    }
+    out
 }
 
 /// A value's text, as psql would print it (None for NULL).
@@ -24,17 +60,19 @@ pub fn text(value: &Value) -> Option<String> {
         Value::Date(d) => match *d {
             i32::MAX => "infinity".into(),
             i32::MIN => "-infinity".into(),
-            d => (epoch().date() + chrono::Duration::days(d.into())).to_string(),
+            d => date_text(d.into()),
         },
-        Value::Time(us) => (NaiveDate::default().and_hms_opt(0, 0, 0).expect("midnight")
-            + chrono::Duration::microseconds(*us))
-        .time()
-        .to_string(),
+        // 0 to 24:00:00 from PostgreSQL; anything else is shown as it came.
+        Value::Time(us) => time_text(*us),
         Value::Timestamp(us) | Value::TimestampTz(us) => match *us {
             i64::MAX => "infinity".into(),
             i64::MIN => "-infinity".into(),
             us => {
-                let t = (epoch() + chrono::Duration::microseconds(us)).format("%Y-%m-%dT%H:%M:%S%.f").to_string();
+                let t = format!(
+                    "{}T{}",
+                    date_text(us.div_euclid(MICROS_PER_DAY)),
+                    time_text(us.rem_euclid(MICROS_PER_DAY))
+                );
                 if matches!(value, Value::TimestampTz(_)) { format!("{t}+00:00") } else { t }
             }
         },
@@ -204,6 +242,30 @@ mod tests {
         assert!(t.contains("id | name | amount"), "{t}");
         assert!(t.contains("22 | NULL |   NULL"), "{t}");
         assert!(t.ends_with("(3 rows)\n"));
+    }
+
+    #[test]
+    fn dates_and_times_past_chronos_range_print_as_postgresql_does() {
+        let days = |y: i32| {
+            // Days from 2000-01-01 to January 1st of year y (y >= 2000).
+            (2000..y).map(|y| if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 { 366 } else { 365 }).sum::<i32>()
+        };
+        assert_eq!(text(&Value::Date(days(300_000))).unwrap(), "300000-01-01");
+        assert_eq!(text(&Value::Date(days(10_000))).unwrap(), "10000-01-01");
+        assert_eq!(text(&Value::Date(2_147_483_493 - 2_451_545)).unwrap(), "5874897-12-31", "PostgreSQL's last date");
+        assert_eq!(text(&Value::Date(-2_451_545)).unwrap(), "-4713-11-24", "its first (4714 BC)");
+        assert_eq!(text(&Value::Date(i32::MAX - 1)).unwrap(), "5881610-07-10");
+        assert_eq!(text(&Value::Date(i32::MIN + 1)).unwrap(), "-5877611-06-23");
+        let ts = i64::from(days(294_276)) * MICROS_PER_DAY + 12 * 3_600_000_000;
+        assert_eq!(text(&Value::Timestamp(ts)).unwrap(), "294276-01-01T12:00:00");
+        assert_eq!(text(&Value::TimestampTz(i64::MAX - 1)).unwrap(), "294277-01-09T04:00:54.775806+00:00");
+        assert_eq!(text(&Value::Timestamp(i64::MIN + 1)).unwrap(), "-290278-12-22T19:59:05.224193");
+        assert_eq!(text(&Value::Timestamp(i64::MAX)).unwrap(), "infinity");
+        assert_eq!(text(&Value::Date(i32::MIN)).unwrap(), "-infinity");
+        assert_eq!(text(&Value::Time(86_400_000_000)).unwrap(), "24:00:00");
+        assert_eq!(text(&Value::Time(i64::MAX)).unwrap(), "2562047788:00:54.775807");
+        assert_eq!(text(&Value::Date(-1)).unwrap(), "1999-12-31");
+        assert_eq!(text(&Value::Timestamp(-1)).unwrap(), "1999-12-31T23:59:59.999999");
     }
 
     #[test]

@@ -8,7 +8,9 @@ mod config_cmd;
 mod db_cmd;
 mod format;
 mod output;
+mod psql;
 mod secrets_cmd;
+mod secrets_format;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,12 +1,12 @@
 //! `middleware secrets ...`: credstash's commands, flags and output formats,
 //! over the same store (either tool reads the other's records).
 
-use std::collections::BTreeMap;
 use std::io::Read;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
+use super::secrets_format::{Format, render, texts};
 use super::{Context, output};
 use crate::config::Config;
 use crate::credstash::store::Context as KmsContext;
@@ -101,14 +101,6 @@ enum Action {
     Setup,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Json,
-    Csv,
-    Dotenv,
-    Yaml,
-}
-
 fn key_value(text: &str) -> std::result::Result<(String, String), String> {
     match text.split_once('=') {
         Some((k, v)) if !k.is_empty() && !v.is_empty() && !v.contains('=') => Ok((k.into(), v.into())),
@@ -125,16 +117,20 @@ pub fn run(ctx: &Context, args: SecretsArgs) -> Result<()> {
         profile: args.profile,
         assume_role: args.arn,
     };
-    let mut out = Vec::new();
+    // Holds plaintexts on the way to stdout: wiped when dropped.
+    let mut out = Zeroizing::new(Vec::new());
     match args.action {
         Action::Get { name, context, version, noline, format } => {
             let context: KmsContext = context.into_iter().collect();
             if name.contains('*') {
                 let all = ctx.block_on(secrets::get_all(&config, &scope, version.as_deref(), &context, Some(&name)))?;
                 // credstash writes wildcard output without a trailing newline.
-                out.extend(render(&texts(all)?, format).as_bytes());
+                let text = render(&texts(all)?, format)?;
+                out.reserve_exact(text.len());
+                out.extend(text.as_bytes());
             } else {
                 let secret = ctx.block_on(secrets::get(&config, &scope, &name, version.as_deref(), &context))?;
+                out.reserve_exact(secret.len() + 1);
                 out.extend(secret.iter());
                 if !noline {
                     out.push(b'\n');
@@ -144,7 +140,9 @@ pub fn run(ctx: &Context, args: SecretsArgs) -> Result<()> {
         Action::Getall { context, version, format } => {
             let context: KmsContext = context.into_iter().collect();
             let all = ctx.block_on(secrets::get_all(&config, &scope, version.as_deref(), &context, None))?;
-            out.extend(render(&texts(all)?, format).as_bytes());
+            let text = render(&texts(all)?, format)?;
+            out.reserve_exact(text.len() + 1);
+            out.extend(text.as_bytes());
             out.push(b'\n');
         }
         Action::Put { name, value, context, key, version, autoversion, digest, comment, algorithm } => {
@@ -195,15 +193,6 @@ pub fn run(ctx: &Context, args: SecretsArgs) -> Result<()> {
     output::write_stdout(&out)
 }
 
-fn texts(all: BTreeMap<String, Zeroizing<Vec<u8>>>) -> Result<BTreeMap<String, String>> {
-    all.into_iter()
-        .map(|(name, value)| {
-            let text = secrets::text(&name, &value)?;
-            Ok((name, text))
-        })
-        .collect()
-}
-
 /// The value to store: literal, `-` for stdin, `@path` for a file's contents.
 fn read_value(arg: &str) -> Result<Zeroizing<Vec<u8>>> {
     let mut buf = Zeroizing::new(Vec::new());
@@ -230,95 +219,9 @@ fn expand_home(path: &str) -> std::path::PathBuf {
     }
 }
 
-/// credstash's output formats, byte for byte where credstash is deterministic
-/// (it prints dict order; we sort by name).
-fn render(secrets: &BTreeMap<String, String>, format: Format) -> String {
-    match format {
-        Format::Json => json(secrets),
-        Format::Csv => secrets.iter().map(|(k, v)| format!("{},{}\n", csv_field(k), csv_field(v))).collect(),
-        Format::Dotenv => secrets.iter().map(|(k, v)| format!("{}='{v}'\n", k.to_uppercase())).collect(),
-        Format::Yaml => secrets.iter().map(|(k, v)| format!("{}: {}\n", yaml_scalar(k), yaml_scalar(v))).collect(),
-    }
-}
-
-/// Python's `json.dumps(d, sort_keys=True, indent=4, separators=(',', ': '))`
-/// (ASCII only: everything else as \uXXXX, as ensure_ascii does).
-fn json(secrets: &BTreeMap<String, String>) -> String {
-    if secrets.is_empty() {
-        return "{}".into();
-    }
-    let items: Vec<String> = secrets.iter().map(|(k, v)| format!("    {}: {}", json_str(k), json_str(v))).collect();
-    format!("{{\n{}\n}}", items.join(",\n"))
-}
-
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Python's csv module, default dialect: quote when needed, double quotes.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
-/// A YAML scalar: plain when unambiguous, else single-quoted.
-fn yaml_scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
-        && !s.starts_with(['-', '.'])
-        && s.parse::<f64>().is_err()
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n" | "~"
-        );
-    if plain { s.to_string() } else { format!("'{}'", s.replace('\'', "''")) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
-    }
-
-    #[test]
-    fn json_matches_pythons_sorted_indented_ascii_output() {
-        let m = map(&[("b", "x\"y"), ("a", "héllo 😀")]);
-        assert_eq!(json(&m), "{\n    \"a\": \"h\\u00e9llo \\ud83d\\ude00\",\n    \"b\": \"x\\\"y\"\n}");
-        assert_eq!(json(&BTreeMap::new()), "{}");
-    }
-
-    #[test]
-    fn csv_dotenv_and_yaml() {
-        let m = map(&[("db.pw", "a,b"), ("k", "it's")]);
-        assert_eq!(render(&m, Format::Csv), "db.pw,\"a,b\"\nk,it's\n");
-        assert_eq!(render(&m, Format::Dotenv), "DB.PW='a,b'\nK='it's'\n");
-        assert_eq!(render(&m, Format::Yaml), "db.pw: 'a,b'\nk: 'it''s'\n");
-        assert_eq!(yaml_scalar("true"), "'true'");
-        assert_eq!(yaml_scalar("123"), "'123'");
-        assert_eq!(yaml_scalar("plain_value"), "plain_value");
-    }
 
     #[test]
     fn context_pairs_are_key_equals_value() {

@@ -61,6 +61,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("MIDDLEWARE_CREDSTASH_REGION", "credstash.region"),
     ("MIDDLEWARE_CREDSTASH_KMS_REGION", "credstash.kms_region"),
     ("MIDDLEWARE_CREDSTASH_CACHE_TTL", "credstash.cache_ttl"),
+    ("MIDDLEWARE_CREDSTASH_DECRYPT_KEYS", "credstash.decrypt_keys"),
     ("MIDDLEWARE_ACCESS_CONTACT", "access.contact"),
     ("MIDDLEWARE_ACCESS_POLICY_SECRET", "access.policy_secret"),
 ];

@@ -36,6 +36,16 @@ pub struct Credstash {
     pub kms_region: Option<String>,
     /// How long decrypted secrets stay in this process; zero disables the cache.
     pub cache_ttl: Duration,
+    /// KMS keys whose data keys reads accept (ids, ARNs or aliases); None
+    /// means `[kms_key]`, `"*"` any key.
+    pub decrypt_keys: Option<Vec<String>>,
+}
+
+impl Credstash {
+    /// The keys reads accept: `decrypt_keys`, else the key writes use.
+    pub fn decrypt_keys(&self) -> Vec<String> {
+        self.decrypt_keys.clone().unwrap_or_else(|| vec![self.kms_key.clone()])
+    }
 }
 
 /// `[audit]`: where audit events also go, besides `middleware.audit`.
@@ -146,6 +156,7 @@ impl Default for Credstash {
             region: None,
             kms_region: None,
             cache_ttl: DEFAULT_CACHE_TTL,
+            decrypt_keys: None,
         }
     }
 }

@@ -20,7 +20,7 @@ pub(super) fn config(layered: &Layered) -> Result<Config> {
 
     let mut credstash = Credstash::default();
     if let Some(s) = root.section("credstash")? {
-        s.only(&["table", "kms_key", "region", "kms_region", "cache_ttl"])?;
+        s.only(&["table", "kms_key", "region", "kms_region", "cache_ttl", "decrypt_keys"])?;
         if let Some(v) = s.string("table")? {
             credstash.table = v;
         }
@@ -35,6 +35,7 @@ pub(super) fn config(layered: &Layered) -> Result<Config> {
         if credstash.table.is_empty() {
             return Err(s.error("table", "must not be empty"));
         }
+        credstash.decrypt_keys = s.key_list("decrypt_keys")?;
     }
 
     let mut access = Access::default();
@@ -260,6 +261,20 @@ impl<'a> Section<'a> {
             // Keyword overrides and environment variables arrive as text.
             Some(Value::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
             Some(other) => Err(self.type_error(key, "true or false", other)),
+        }
+    }
+
+    /// A non-empty list of KMS keys; an environment variable gives them
+    /// comma-separated.
+    fn key_list(&self, key: &str) -> Result<Option<Vec<String>>> {
+        let keys = match self.table.get(key) {
+            Some(Value::String(s)) => Some(s.split(',').map(|k| k.trim().to_string()).collect::<Vec<_>>()),
+            _ => self.strings(key)?,
+        };
+        match keys {
+            Some(keys) if keys.is_empty() || keys.iter().any(String::is_empty) => Err(self
+                .error(key, "must list at least one KMS key (key id, key ARN or alias), or \"*\" to accept any key")),
+            keys => Ok(keys),
         }
     }
 

@@ -163,3 +163,19 @@ fn verify_ca_needs_a_root_certificate_and_insecure_passwords_are_opt_in() {
     let (_f, result) = load_one("[databases.a]\nhost = \"h\"\n");
     assert!(!result.unwrap().database(Some("a")).unwrap().allow_insecure_password);
 }
+
+#[test]
+fn decrypt_keys_default_to_the_kms_key_and_take_a_list_or_comma_separated_env() {
+    let (_f, config) = load_one("[credstash]\nkms_key = \"alias/mine\"\n");
+    assert_eq!(config.unwrap().credstash.decrypt_keys(), ["alias/mine"]);
+    let (_f, config) = load_one("[credstash]\ndecrypt_keys = [\"alias/a\", \"*\"]\n");
+    assert_eq!(config.unwrap().credstash.decrypt_keys(), ["alias/a", "*"]);
+    let env = Sources {
+        env_vars: vec![("MIDDLEWARE_CREDSTASH_DECRYPT_KEYS".into(), "alias/a, arn:aws:kms:r:1:key/k".into())],
+        ..Sources::default()
+    };
+    assert_eq!(Config::load(&env).unwrap().credstash.decrypt_keys(), ["alias/a", "arn:aws:kms:r:1:key/k"]);
+    let (_f, empty) = load_one("[credstash]\ndecrypt_keys = []\n");
+    let message = empty.unwrap_err().to_string();
+    assert!(message.contains("credstash.decrypt_keys") && message.contains("at least one"), "{message}");
+}

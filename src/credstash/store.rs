@@ -4,19 +4,18 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType, Tag,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::{StreamExt, TryStreamExt};
 use zeroize::Zeroizing;
 
+use super::cache;
 use super::crypto::{self, Digest, LEGACY_NONCE};
+use super::errors::no_credentials;
+use super::keys::Pins;
 use super::record::{self, Item, Record, Sealed};
-use crate::aws::{self, Failure};
+use crate::aws;
 use crate::error::AccessDenied;
 use crate::{Error, Result};
 
@@ -34,6 +33,8 @@ pub struct Location {
     pub target: aws::Target,
     /// Whom to ask for access, for denial messages.
     pub contact: Option<String>,
+    /// The KMS keys whose data keys reads accept (`[credstash] decrypt_keys`).
+    pub decrypt_keys: Vec<String>,
 }
 
 /// A name, version and comment, as `list` reports them.
@@ -44,8 +45,7 @@ pub struct SecretInfo {
     pub comment: Option<String>,
 }
 
-/// What `put` stores.
-#[derive(Debug)]
+/// What `put` stores. Its Debug (below) never shows the value.
 pub struct Put<'a> {
     pub name: &'a str,
     pub value: &'a [u8],
@@ -60,27 +60,45 @@ pub struct Put<'a> {
     pub gcm: bool,
 }
 
+impl std::fmt::Debug for Put<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Put")
+            .field("name", &self.name)
+            .field("value", &format_args!("<{} bytes redacted>", self.value.len()))
+            .field("version", &self.version)
+            .field("autoversion", &self.autoversion)
+            .field("context", &self.context)
+            .field("digest", &self.digest)
+            .field("kms_key", &self.kms_key)
+            .field("comment", &self.comment)
+            .field("gcm", &self.gcm)
+            .finish()
+    }
+}
+
 /// A connected store.
 pub struct Store {
-    loc: Location,
-    region: String,
-    ddb: aws_sdk_dynamodb::Client,
-    kms: aws_sdk_kms::Client,
+    pub(super) loc: Location,
+    pub(super) region: String,
+    pub(super) ddb: aws_sdk_dynamodb::Client,
+    pub(super) kms: aws_sdk_kms::Client,
     /// The access key id of the caller's credentials (cache partitioning).
     pub caller_key: String,
+    /// `decrypt_keys` resolved to key ARNs, once per store (see `keys.rs`).
+    pub(super) pins: Pins,
 }
 
 const PARALLEL_GETS: usize = 16;
 
 /// Connected stores, reused while the location and the AWS setup are the
 /// same: building SDK clients costs more than a cached secret lookup.
-static STORES: Mutex<Vec<(u64, Arc<Store>)>> = Mutex::new(Vec::new());
+pub(super) static STORES: Mutex<Vec<(u64, Arc<Store>)>> = Mutex::new(Vec::new());
 
 impl Store {
     /// A connected store for `loc`, shared with earlier callers when possible.
     pub async fn shared(loc: &Location) -> Result<Arc<Store>> {
         let mut h = DefaultHasher::new();
-        (&loc.table, &loc.region, &loc.kms_region, &loc.contact).hash(&mut h);
+        (&loc.table, &loc.region, &loc.kms_region, &loc.contact, &loc.decrypt_keys).hash(&mut h);
         aws::cache_key(&aws::Target { region: loc.region.clone(), ..loc.target.clone() }).hash(&mut h);
         aws::cache_key(&aws::Target { region: loc.kms_region.clone(), ..loc.target.clone() }).hash(&mut h);
         let key = h.finish();
@@ -128,7 +146,16 @@ impl Store {
             ddb: aws_sdk_dynamodb::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&kms_config),
             caller_key: credentials.access_key_id().to_string(),
+            pins: Pins::new(&loc.decrypt_keys),
         })
+    }
+
+    /// The secret cache's key for a read through this store.
+    pub fn cache_key(&self, name: &str, version: Option<&str>, context: &Context) -> cache::Key {
+        cache::Key {
+            trusted: self.loc.decrypt_keys.clone(),
+            ..cache::Key::new(&self.loc.table, &self.region, name, version, context, &self.caller_key)
+        }
     }
 
     pub fn table(&self) -> &str {
@@ -193,18 +220,11 @@ impl Store {
         self.open(&record, context).await
     }
 
-    /// Decrypts a fetched record: KMS unwraps the data key, the HMAC is
-    /// checked, then the contents are decrypted.
+    /// Decrypts a fetched record: KMS unwraps the data key (from a pinned key
+    /// only, see `keys.rs`), the HMAC is checked, then the contents are
+    /// decrypted.
     pub async fn open(&self, record: &Record, context: &Context) -> Result<Zeroizing<Vec<u8>>> {
-        let out = self
-            .kms
-            .decrypt()
-            .ciphertext_blob(Blob::new(record.wrapped_key.clone()))
-            .set_encryption_context(Some(to_map(context)))
-            .send()
-            .await
-            .map_err(|e| self.kms_fail("kms:Decrypt", &record.name, context, &aws::failure(&e)))?;
-        let data_key = Zeroizing::new(out.plaintext.map(Blob::into_inner).unwrap_or_default());
+        let data_key = self.unwrap_data_key(record, context).await?;
         if data_key.len() != record.sealed.key_bytes() {
             return Err(self.integrity(&record.name, "KMS returned a data key of the wrong size"));
         }
@@ -399,202 +419,8 @@ impl Store {
         }
         Ok(versions)
     }
-
-    /// Creates the table as `credstash setup` does; false if it already existed.
-    pub async fn setup(&self) -> Result<bool> {
-        let table = &self.loc.table;
-        match self.ddb.describe_table().table_name(table).send().await {
-            Ok(_) => return Ok(false),
-            Err(e) => {
-                let f = aws::failure(&e);
-                if f.code.as_deref() != Some("ResourceNotFoundException") {
-                    return Err(self.fail("dynamodb:DescribeTable", None, &f));
-                }
-            }
-        }
-        let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-        let attr = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
-        };
-        let built = |e: aws_sdk_dynamodb::error::BuildError| Error::Aws { message: e.to_string(), aws_code: None };
-        let created = self
-            .ddb
-            .create_table()
-            .table_name(table)
-            .key_schema(key("name", KeyType::Hash).map_err(built)?)
-            .key_schema(key("version", KeyType::Range).map_err(built)?)
-            .attribute_definitions(attr("name").map_err(built)?)
-            .attribute_definitions(attr("version").map_err(built)?)
-            .provisioned_throughput(
-                ProvisionedThroughput::builder()
-                    .read_capacity_units(1)
-                    .write_capacity_units(1)
-                    .build()
-                    .map_err(built)?,
-            )
-            .send()
-            .await
-            .map_err(|e| self.fail("dynamodb:CreateTable", None, &aws::failure(&e)))?;
-        self.ddb.wait_until_table_exists().table_name(table).wait(Duration::from_secs(300)).await.map_err(|e| {
-            Error::Aws { message: format!("table {table:?} was created but did not become ready: {e}"), aws_code: None }
-        })?;
-        if let Some(arn) = created.table_description.and_then(|d| d.table_arn) {
-            self.ddb
-                .tag_resource()
-                .resource_arn(arn)
-                .tags(Tag::builder().key("Name").value("credstash").build().map_err(built)?)
-                .send()
-                .await
-                .map_err(|e| self.fail("dynamodb:TagResource", None, &aws::failure(&e)))?;
-        }
-        Ok(true)
-    }
-
-    // ---------------------------------------------------------------- errors
-
-    fn not_found(&self, name: &str, version: Option<&str>) -> Error {
-        let which = match version {
-            Some(v) => format!("secret {name:?} version {v}"),
-            None => format!("secret {name:?}"),
-        };
-        Error::SecretNotFound {
-            name: name.into(),
-            message: format!(
-                "{which} was not found in credstash table {:?} (region {}). \
-                 Check the name with `middleware secrets list`, or the table and region in your config.",
-                self.loc.table, self.region
-            ),
-        }
-    }
-
-    fn integrity(&self, name: &str, why: &str) -> Error {
-        Error::SecretIntegrity {
-            name: name.into(),
-            message: format!("secret {name:?} in table {:?} failed its integrity check: {why}", self.loc.table),
-        }
-    }
-
-    /// Maps an AWS failure of a DynamoDB (or any) call.
-    fn fail(&self, action: &str, name: Option<&str>, f: &Failure) -> Error {
-        let table = &self.loc.table;
-        if f.is_bad_credentials() {
-            aws::forget_all();
-            STORES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
-            return Error::Aws {
-                message: format!(
-                    "AWS rejected your credentials ({}): {}. Check AWS_PROFILE / your access keys, \
-                     or log in again (e.g. `aws sso login`).",
-                    f.code.as_deref().unwrap_or("invalid"),
-                    f.message
-                ),
-                aws_code: f.code.clone(),
-            };
-        }
-        if f.is_access_denied() {
-            let what = match name {
-                Some(n) => format!("secret {n:?} in credstash table {table:?}"),
-                None => format!("credstash table {table:?}"),
-            };
-            return self.denied(action, &what, f);
-        }
-        if f.code.as_deref() == Some("ResourceNotFoundException") {
-            return Error::Aws {
-                message: format!(
-                    "the credstash table {table:?} does not exist in region {}. Create it with \
-                     `middleware secrets setup` (or `credstash setup`), or fix [credstash] table/region in your config.",
-                    self.region
-                ),
-                aws_code: f.code.clone(),
-            };
-        }
-        if f.status.is_none() {
-            return Error::Aws {
-                message: format!(
-                    "cannot reach AWS for {action} in region {} ({}). Check the region name, your network \
-                     and AWS_ENDPOINT_URL.",
-                    self.region, f.message
-                ),
-                aws_code: None,
-            };
-        }
-        Error::Aws { message: format!("{action} on table {table:?} failed: {}", f.message), aws_code: f.code.clone() }
-    }
-
-    fn denied(&self, action: &str, what: &str, f: &Failure) -> Error {
-        let parsed = aws::parse_denial(&f.message);
-        let who = parsed.arn.clone().unwrap_or_else(|| "your AWS identity".into());
-        let action = parsed.action.clone().unwrap_or_else(|| action.to_string());
-        let on = parsed.resource.as_ref().map(|r| format!(" on {r}")).unwrap_or_default();
-        let ask = self
-            .loc
-            .contact
-            .as_ref()
-            .map_or_else(|| "Ask your AWS administrator for access.".to_string(), |c| format!("Ask {c} for access."));
-        Error::AccessDenied(Box::new(AccessDenied {
-            message: format!(
-                "access denied: AWS refused {action}{on} for {who} ({}), so {what} cannot be used. {ask}",
-                f.code.as_deref().unwrap_or("HTTP 403")
-            ),
-            arn: parsed.arn,
-            aws_code: f.code.clone().or_else(|| Some("AccessDenied".into())),
-            action: Some(action),
-            contact: self.loc.contact.clone(),
-            ..AccessDenied::default()
-        }))
-    }
-
-    fn kms_fail(&self, action: &str, name: &str, context: &Context, f: &Failure) -> Error {
-        match f.code.as_deref() {
-            Some("InvalidCiphertextException") => {
-                let sent = if context.is_empty() {
-                    "no encryption context was sent".to_string()
-                } else {
-                    format!("the context sent had keys: {}", context.keys().cloned().collect::<Vec<_>>().join(", "))
-                };
-                Error::Kms {
-                    message: format!(
-                        "KMS could not decrypt secret {name:?}: the encryption context did not match the one it was \
-                         stored with ({sent}), or its stored data key is damaged. Pass the context it was stored with."
-                    ),
-                    aws_code: f.code.clone(),
-                }
-            }
-            _ if f.is_access_denied() && !f.is_bad_credentials() => {
-                self.denied(action, &format!("secret {name:?} in credstash table {:?}", self.loc.table), f)
-            }
-            _ if f.status.is_some() && !f.is_bad_credentials() => Error::Kms {
-                message: format!("KMS {action} failed for secret {name:?}: {}", f.message),
-                aws_code: f.code.clone(),
-            },
-            _ => self.fail(action, Some(name), f),
-        }
-    }
-
-    fn kms_fail_put(&self, put: &Put<'_>, f: &Failure) -> Error {
-        match f.code.as_deref() {
-            Some("NotFoundException") => Error::Kms {
-                message: format!(
-                    "KMS key {:?} was not found in region {}: create it (and the alias) or set [credstash] kms_key.",
-                    put.kms_key,
-                    self.loc.kms_region.as_deref().unwrap_or(&self.region)
-                ),
-                aws_code: f.code.clone(),
-            },
-            _ => self.kms_fail("kms:GenerateDataKey", put.name, put.context, f),
-        }
-    }
 }
 
-fn to_map(context: &Context) -> HashMap<String, String> {
+pub(super) fn to_map(context: &Context) -> HashMap<String, String> {
     context.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
-fn no_credentials(detail: &str) -> Error {
-    Error::Aws {
-        message: format!(
-            "no AWS credentials found ({detail}). Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
-             AWS_SECRET_ACCESS_KEY, or log in (e.g. `aws sso login`)."
-        ),
-        aws_code: None,
-    }
 }

@@ -76,14 +76,16 @@ impl Param {
     }
 
     /// PostgreSQL's text input form.
-    fn write_text(&self, out: &mut String, in_array: bool) {
+    fn write_text(&self, out: &mut String) {
         match self {
             Param::Null => out.push_str("NULL"),
             Param::Bool(b) => out.push_str(if *b { "t" } else { "f" }),
             Param::Int(i) => out.push_str(&i.to_string()),
             Param::Float(f) => out.push_str(&float_text(*f)),
             Param::Bytes(b) => {
-                out.push_str(if in_array { "\\\\x" } else { "\\x" });
+                // One backslash in arrays too: the element quoting below
+                // doubles it, and the array parser halves it again.
+                out.push_str("\\x");
                 out.push_str(&hex::encode(b));
             }
             Param::Array(items) => {
@@ -93,10 +95,10 @@ impl Param {
                         out.push(',');
                     }
                     match item {
-                        Param::Null | Param::Array(_) => item.write_text(out, true),
+                        Param::Null | Param::Array(_) => item.write_text(out),
                         other => {
                             let mut inner = String::new();
-                            other.write_text(&mut inner, true);
+                            other.write_text(&mut inner);
                             out.push('"');
                             out.push_str(&inner.replace('\\', "\\\\").replace('"', "\\\""));
                             out.push('"');
@@ -157,7 +159,7 @@ impl ToSql for Param {
             )));
         }
         let mut text = String::new();
-        self.write_text(&mut text, false);
+        self.write_text(&mut text);
         out.extend_from_slice(text.as_bytes());
         Ok(IsNull::No)
     }
@@ -179,7 +181,7 @@ mod tests {
 
     fn text(p: &Param) -> String {
         let mut s = String::new();
-        p.write_text(&mut s, false);
+        p.write_text(&mut s);
         s
     }
 
@@ -194,6 +196,14 @@ mod tests {
         let nested = Param::Array(vec![Param::Array(vec![Param::Int(1)]), Param::Array(vec![Param::Int(2)])]);
         assert_eq!(text(&nested), "{{\"1\"},{\"2\"}}");
         assert_eq!(nested.declared_type(), Type::INT8_ARRAY);
+    }
+
+    #[test]
+    fn bytea_array_elements_are_hex_once() {
+        let arr = Param::Array(vec![Param::Bytes(vec![0, 1]), Param::Null]);
+        // The array parser turns \\x0001 into \x0001, which byteain reads as hex.
+        assert_eq!(text(&arr), "{\"\\\\x0001\",NULL}");
+        assert_eq!(arr.declared_type(), Type::BYTEA_ARRAY);
     }
 
     #[test]

@@ -205,17 +205,34 @@ fn inet(raw: &[u8], cidr: bool) -> Result<String, BoxError> {
     Ok(if cidr || bits != full { format!("{text}/{bits}") } else { text })
 }
 
-/// One-dimensional or nested arrays; NULL elements allowed.
+/// PostgreSQL's own limit on array dimensions (MAXDIM).
+pub const MAX_ARRAY_DIMS: usize = 6;
+
+/// One-dimensional or nested arrays; NULL elements allowed. The sizes come
+/// from the server: they are checked against the bytes present before
+/// anything is allocated, so a hostile value is an error, never an abort.
 fn array(member: &Type, raw: &[u8]) -> Result<Value, BoxError> {
     let ndim = usize::try_from(i32_at(raw, 0)?).map_err(|_| "bad array")?;
     if ndim == 0 {
         return Ok(Value::Array(Vec::new()));
     }
+    if ndim > MAX_ARRAY_DIMS {
+        return Err(format!("an array with {ndim} dimensions (PostgreSQL allows {MAX_ARRAY_DIMS})").into());
+    }
     let dims: Vec<usize> = (0..ndim)
-        .map(|d| i32_at(raw, 12 + 8 * d).and_then(|n| usize::try_from(n).map_err(Into::into)))
+        .map(|d| i32_at(raw, 12 + 8 * d).and_then(|n| usize::try_from(n).map_err(|_| "bad array dimension".into())))
         .collect::<Result<_, _>>()?;
     let mut at = 12 + 8 * ndim;
-    let total: usize = dims.iter().product();
+    // Every element takes at least its 4-byte length.
+    let room = raw.len().saturating_sub(at) / 4;
+    let total = dims
+        .iter()
+        .try_fold(1usize, |n, d| n.checked_mul(*d))
+        .filter(|n| *n <= room)
+        .ok_or("array dimensions larger than its data")?;
+    if total == 0 {
+        return Ok(Value::Array(Vec::new()));
+    }
     let mut flat = Vec::with_capacity(total);
     for _ in 0..total {
         let len = i32_at(raw, at)?;
@@ -223,10 +240,10 @@ fn array(member: &Type, raw: &[u8]) -> Result<Value, BoxError> {
         if len < 0 {
             flat.push(Value::Null);
         } else {
-            let len = usize::try_from(len)?;
-            let bytes = raw.get(at..at + len).ok_or("truncated array element")?;
+            let end = at.checked_add(usize::try_from(len)?).ok_or("truncated array element")?;
+            let bytes = raw.get(at..end).ok_or("truncated array element")?;
             flat.push(decode(member, bytes)?);
-            at += len;
+            at = end;
         }
     }
     Ok(nest(&mut flat.into_iter(), &dims))
@@ -273,6 +290,59 @@ mod tests {
     fn unknown_types_degrade_to_text() {
         let ty = Type::new("geometry".into(), 99999, Kind::Simple, "public".into());
         assert_eq!(decode(&ty, b"POINT(1 2)").unwrap(), Value::Text("POINT(1 2)".into()));
+    }
+
+    fn array_bytes(dims: &[i32], elements: &[Option<&[u8]>]) -> Vec<u8> {
+        let mut raw = Vec::new();
+        raw.extend(i32::try_from(dims.len()).unwrap().to_be_bytes());
+        raw.extend(0i32.to_be_bytes()); // no NULL bitmap flag needed here
+        raw.extend(Type::INT4.oid().to_be_bytes());
+        for d in dims {
+            raw.extend(d.to_be_bytes());
+            raw.extend(1i32.to_be_bytes()); // lower bound
+        }
+        for e in elements {
+            match e {
+                None => raw.extend((-1i32).to_be_bytes()),
+                Some(b) => {
+                    raw.extend(i32::try_from(b.len()).unwrap().to_be_bytes());
+                    raw.extend(*b);
+                }
+            }
+        }
+        raw
+    }
+
+    #[test]
+    fn arrays_decode_nested_with_nulls() {
+        let one = 1i32.to_be_bytes();
+        let raw = array_bytes(&[2, 1], &[Some(&one), None]);
+        assert_eq!(
+            decode(&Type::INT4_ARRAY, &raw).unwrap(),
+            Value::Array(vec![Value::Array(vec![Value::Int(1)]), Value::Array(vec![Value::Null])])
+        );
+    }
+
+    #[test]
+    fn hostile_array_headers_are_errors_not_aborts() {
+        let one = 1i32.to_be_bytes();
+        // 65536^3 elements claimed by a 36-byte value; products that overflow;
+        // more dimensions than PostgreSQL has; zero-length dimensions that
+        // would nest billions of empty lists; lengths past the end.
+        let cases = [
+            array_bytes(&[65536, 65536, 65536], &[Some(&one)]),
+            array_bytes(&[i32::MAX, i32::MAX, i32::MAX, i32::MAX], &[]),
+            array_bytes(&[1; 7], &[Some(&one)]),
+            array_bytes(&[3], &[Some(&one)]),
+            array_bytes(&[-1], &[]),
+        ];
+        for raw in &cases {
+            assert!(decode(&Type::INT4_ARRAY, raw).is_err(), "{raw:?}");
+        }
+        assert_eq!(decode(&Type::INT4_ARRAY, &array_bytes(&[i32::MAX, 0], &[])).unwrap(), Value::Array(vec![]));
+        let mut lying = array_bytes(&[1], &[]);
+        lying.extend(i32::MAX.to_be_bytes());
+        assert!(decode(&Type::INT4_ARRAY, &lying).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use pyo3::types::{
 
 use super::exceptions::DataError;
 use crate::pg::bind::Param;
-use crate::pg::value::{Raw, Value, decode};
+use crate::pg::value::{MAX_ARRAY_DIMS, Raw, Value, decode};
 use tokio_postgres::types::Type;
 
 static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -168,6 +168,12 @@ fn timestamp(py: Python<'_>, micros: i64, utc: bool) -> PyResult<Bound<'_, PyAny
 
 /// One Python parameter as an owned [`Param`].
 pub fn to_param(value: &Bound<'_, PyAny>) -> PyResult<Param> {
+    to_param_within(value, MAX_ARRAY_DIMS)
+}
+
+/// Lists nest at most as deep as PostgreSQL's arrays: a deeper (or
+/// self-containing) list is refused before it can exhaust the stack.
+fn to_param_within(value: &Bound<'_, PyAny>, depth: usize) -> PyResult<Param> {
     let py = value.py();
     if value.is_none() {
         return Ok(Param::Null);
@@ -222,7 +228,14 @@ pub fn to_param(value: &Bound<'_, PyAny>) -> PyResult<Param> {
         return Ok(Param::Json(text));
     }
     if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
-        return Ok(Param::Array(value.try_iter()?.map(|item| to_param(&item?)).collect::<PyResult<Vec<_>>>()?));
+        if depth == 0 {
+            return Err(DataError::new_err(format!(
+                "a list parameter nested more than {MAX_ARRAY_DIMS} deep (or a list that contains itself) cannot \
+                 be sent: PostgreSQL arrays have at most {MAX_ARRAY_DIMS} dimensions"
+            )));
+        }
+        let items = value.try_iter()?.map(|item| to_param_within(&item?, depth - 1));
+        return Ok(Param::Array(items.collect::<PyResult<Vec<_>>>()?));
     }
     Err(PyTypeError::new_err(format!(
         "cannot pass a {} as a query parameter; use None, bool, int, float, Decimal, str, bytes, date, time, \

@@ -61,16 +61,17 @@ fn version_arg(version: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
 
 #[pyfunction]
 #[pyo3(signature = (name, version=None, *, context=None, table=None, region=None))]
-pub fn get_secret(
-    py: Python<'_>,
+pub fn get_secret<'py>(
+    py: Python<'py>,
     name: String,
     version: Option<&Bound<'_, PyAny>>,
     context: Option<BTreeMap<String, String>>,
     table: Option<String>,
     region: Option<String>,
-) -> PyResult<String> {
+) -> PyResult<Bound<'py, PyString>> {
     let secret = fetch(py, name.clone(), version, context, table, region)?;
-    Ok(secrets::text(&name, &secret)?)
+    // The Python str is the caller's copy; ours is wiped on return.
+    Ok(PyString::new(py, &secrets::text(&name, &secret)?))
 }
 
 #[pyfunction]
@@ -172,7 +173,7 @@ pub fn get_all_secrets<'py>(
     let dict = PyDict::new(py);
     for (name, value) in all {
         let text = secrets::text(&name, &value)?;
-        dict.set_item(name, text)?;
+        dict.set_item(name, text.as_str())?;
     }
     Ok(dict)
 }
