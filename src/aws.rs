@@ -19,6 +19,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::timeout::TimeoutConfig;
 
 use crate::runtime;
+use crate::sync::Locked;
 
 /// credstash's region when none is configured anywhere.
 pub const FALLBACK_REGION: &str = "us-east-1";
@@ -100,23 +101,87 @@ pub async fn sdk_config(target: &Target) -> SdkConfig {
     config
 }
 
+/// Why the caller has no usable credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialsFailure {
+    /// Nothing in the AWS chain (no profile, no keys, no instance role), or
+    /// a configuration the chain cannot use.
+    Missing(String),
+    /// AWS answered with an error code while handing them out (role
+    /// chaining: `sts:AssumeRole` refused, an unknown role, ...).
+    Refused { code: String, message: String },
+}
+
+impl std::fmt::Display for CredentialsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialsFailure::Missing(detail) => f.write_str(detail),
+            CredentialsFailure::Refused { code, message } => write!(f, "{code}: {message}"),
+        }
+    }
+}
+
+impl CredentialsFailure {
+    /// The code says access was denied (e.g. AssumeRole refused by IAM).
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, CredentialsFailure::Refused { code, .. } if code.starts_with("AccessDenied"))
+    }
+
+    /// The core error, with the one wording for each case.
+    pub fn into_error(self) -> crate::Error {
+        match self {
+            CredentialsFailure::Missing(detail) => no_credentials(&detail),
+            CredentialsFailure::Refused { code, message } => crate::Error::Aws {
+                message: format!("AWS refused to hand out credentials ({code}: {message}). Check the profile's role."),
+                aws_code: Some(code),
+            },
+        }
+    }
+}
+
+/// The one wording for "no credentials".
+pub fn no_credentials(detail: &str) -> crate::Error {
+    crate::Error::Aws {
+        message: format!(
+            "no AWS credentials found ({detail}). Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY, or log in (e.g. `aws sso login`)."
+        ),
+        aws_code: None,
+    }
+}
+
+/// The one wording for "AWS rejected the credentials" (a bad or expired key).
+pub fn rejected_credentials(f: &Failure) -> crate::Error {
+    crate::Error::Aws {
+        message: format!(
+            "AWS rejected your credentials ({}): {}. Check AWS_PROFILE / your access keys, or log in again \
+             (e.g. `aws sso login`).",
+            f.code.as_deref().unwrap_or("invalid"),
+            f.message
+        ),
+        aws_code: f.code.clone(),
+    }
+}
+
 /// The caller's credentials for `target`, resolved once and reused until
-/// five minutes before they expire. The error text says how to fix it.
-pub async fn credentials(target: &Target) -> Result<Credentials, String> {
+/// five minutes before they expire.
+pub async fn credentials(target: &Target) -> Result<Credentials, CredentialsFailure> {
     let key = cache_key(target);
     let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + Duration::from_secs(300));
     if let Some(c) = lock().iter().find(|e| e.key == key).and_then(|e| e.credentials.clone()).filter(fresh) {
         return Ok(c);
     }
     let config = sdk_config(target).await;
-    let provider = config.credentials_provider().ok_or("no credentials provider is configured")?;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| CredentialsFailure::Missing("no credentials provider is configured".into()))?;
     let credentials = provider.provide_credentials().await.map_err(|e| {
         // A role that cannot be assumed surfaces as a provider error whose
-        // text embeds AWS's XML answer: keep just AWS's message.
+        // text embeds AWS's XML answer: classify by AWS's code in it.
         let text = DisplayErrorContext(e).to_string();
         match (xml_tag(&text, "Code"), xml_tag(&text, "Message")) {
-            (Some(code), Some(message)) => format!("{code}: {message}"),
-            _ => text,
+            (Some(code), Some(message)) => CredentialsFailure::Refused { code, message },
+            _ => CredentialsFailure::Missing(text),
         }
     })?;
     if let Some(entry) = lock().iter_mut().find(|e| e.key == key) {
@@ -126,7 +191,7 @@ pub async fn credentials(target: &Target) -> Result<Credentials, String> {
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Vec<Entry>> {
-    CONFIGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    CONFIGS.locked()
 }
 
 async fn load(target: &Target) -> SdkConfig {
@@ -196,17 +261,20 @@ impl Failure {
 
     /// Whether the problem is the caller's credentials rather than permissions.
     pub fn is_bad_credentials(&self) -> bool {
-        self.code.as_deref().is_some_and(|c| {
-            matches!(
-                c,
-                "UnrecognizedClientException"
-                    | "InvalidClientTokenId"
-                    | "ExpiredToken"
-                    | "ExpiredTokenException"
-                    | "SignatureDoesNotMatch"
-            )
-        })
+        self.code.as_deref().is_some_and(is_bad_credentials_code)
     }
+}
+
+/// AWS's codes for a key it does not accept (unknown, expired, wrong secret).
+pub fn is_bad_credentials_code(code: &str) -> bool {
+    matches!(
+        code,
+        "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "ExpiredToken"
+            | "ExpiredTokenException"
+            | "SignatureDoesNotMatch"
+    )
 }
 
 /// Describes any SDK error.

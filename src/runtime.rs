@@ -15,6 +15,8 @@ use std::time::Duration;
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::watch;
 
+use crate::sync::Locked;
+
 struct Owned {
     pid: u32,
     runtime: Arc<Runtime>,
@@ -28,7 +30,7 @@ pub const SIGNAL_POLL: Duration = Duration::from_millis(100);
 /// The runtime for this process, built on first use and rebuilt after fork.
 pub fn get() -> Arc<Runtime> {
     let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut slot = RUNTIME.locked();
     match slot.as_ref() {
         Some(owned) if owned.pid == pid => owned.runtime.clone(),
         _ => {

@@ -71,10 +71,24 @@ pub async fn get(
     version: Option<&str>,
     context: &Context,
 ) -> Result<Secret> {
-    let store = Store::shared(&scope.location(config)).await?;
-    let key = store.cache_key(name, version, context);
-    // Boxed: the AWS calls' futures are large, and the cache keeps this one.
-    cache::get_or_fetch(key, config.credstash.cache_ttl, || Box::pin(store.get(name, version, context))).await
+    let got = async {
+        let store = Store::shared(&scope.location(config)).await?;
+        let key = store.cache_key(name, version, context);
+        // Boxed: the AWS calls' futures are large, and the cache keeps this one.
+        cache::get_or_fetch(key, config.credstash.cache_ttl, || Box::pin(store.get(name, version, context))).await
+    };
+    got.await.map_err(forget_rejected)
+}
+
+/// AWS rejected the caller's credentials (a revoked or expired key): decided
+/// here, once, for every operation of the service, the cached configs and
+/// stores built on them are dropped, so new keys work without a restart.
+fn forget_rejected(e: Error) -> Error {
+    if matches!(&e, Error::Aws { aws_code: Some(code), .. } if aws::is_bad_credentials_code(code)) {
+        aws::forget_all();
+        crate::credstash::store::forget_all();
+    }
+    e
 }
 
 /// Decodes a secret as text, refusing binary data with a useful message. The
@@ -98,14 +112,17 @@ pub async fn get_all(
     context: &Context,
     pattern: Option<&str>,
 ) -> Result<BTreeMap<String, Zeroizing<Vec<u8>>>> {
-    let store = Store::shared(&scope.location(config)).await?;
-    let names =
-        store.names().await?.into_iter().filter(|n| pattern.is_none_or(|p| crate::glob::matches(p, n))).collect();
-    store.get_many(names, version, context).await
+    let all = async {
+        let store = Store::shared(&scope.location(config)).await?;
+        let names =
+            store.names().await?.into_iter().filter(|n| pattern.is_none_or(|p| crate::glob::matches(p, n))).collect();
+        store.get_many(names, version, context).await
+    };
+    all.await.map_err(forget_rejected)
 }
 
 pub async fn list(config: &Config, scope: &Scope) -> Result<Vec<SecretInfo>> {
-    Store::shared(&scope.location(config)).await?.list().await
+    async { Store::shared(&scope.location(config)).await?.list().await }.await.map_err(forget_rejected)
 }
 
 /// What a put stores, with the config's defaults for what the caller left out.

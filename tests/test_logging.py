@@ -34,7 +34,7 @@ def test_core_records_reach_python_logging(caplog: pytest.LogCaptureFixture) -> 
     assert {"middleware.aws", "middleware.pg", "middleware.broker"} <= names, names
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("AWS kms TrentService.Decrypt") for m in messages), messages
-    assert any(m.startswith("AWS sts GetCallerIdentity") for m in messages), messages
+    assert any(m.startswith("AWS dynamodb DynamoDB_20120810.Query") for m in messages), messages
     assert any("connected to read_only@localhost" in m and "sslmode=verify-full" in m for m in messages), messages
     assert any(m.startswith("query ok") and "select 1" in m for m in messages), messages
 

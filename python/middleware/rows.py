@@ -4,7 +4,6 @@ itself like a DataFrame in a notebook."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -108,6 +107,8 @@ class Rows(Sequence[tuple[Any, ...]]):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        import html  # (with re) a noticeable part of `import middleware`; only notebooks need it
+
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(_short(v))}</td>" for v in row) + "</tr>" for row in self._rows[:_SHOWN]

@@ -181,15 +181,14 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
         None => config.databases.iter().collect(),
     };
     let aws_target = aws::Target { profile: target.profile.clone(), ..aws::Target::default() };
-    let creds = ctx.block_on(async { aws::credentials(&aws_target).await.map_err(Error::Operational) });
+    let creds =
+        ctx.block_on(async { Ok(aws::credentials(&aws_target).await.map_err(aws::CredentialsFailure::into_error)) })?;
     checks.push(Check {
         name: "AWS credentials".into(),
         outcome: creds
             // Characters, not bytes: a bogus key id may hold multi-byte ones.
             .map(|c| format!("access key {}…", c.access_key_id().chars().take(8).collect::<String>()))
-            .map_err(|e| {
-                format!("{e}. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or `aws sso login`.")
-            }),
+            .map_err(|e| e.to_string()),
     });
     let who = ctx.block_on(identity::whoami(&aws_target));
     checks.push(Check {

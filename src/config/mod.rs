@@ -16,6 +16,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::sync::Locked;
+
 pub use layers::{Layered, Source, Sources};
 
 /// The resolved configuration.
@@ -174,7 +176,7 @@ impl Config {
         type Cached = (Sources, Vec<Option<std::time::SystemTime>>, Arc<Config>);
         static LAST: Mutex<Option<Cached>> = Mutex::new(None);
         let stamps = sources.stamps();
-        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = LAST.locked();
         if let Some((s, t, config)) = last.as_ref()
             && s == sources
             && *t == stamps

@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use super::store::Context;
 use crate::Result;
+use crate::sync::Locked;
 
 pub type Secret = Arc<Zeroizing<Vec<u8>>>;
 
@@ -149,7 +150,7 @@ where
     // Shared by the initialiser (if this caller becomes it) and the bypass
     // below (if it does not), which never both run.
     let fetch = Mutex::new(Some(fetch));
-    let take = || fetch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    let take = || fetch.locked().take();
     let shared = slot.get_or_try_init(|| async {
         // Never None: after the bypass took it, `shared` is not polled again.
         let fetch = take().ok_or_else(|| crate::Error::Operational("a secret fetch ran twice".into()))?;
@@ -205,7 +206,7 @@ mod tests {
     static WHOLE_CACHE: Mutex<()> = Mutex::new(());
 
     fn whole_cache() -> MutexGuard<'static, ()> {
-        WHOLE_CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        WHOLE_CACHE.locked()
     }
 
     #[allow(clippy::unnecessary_wraps)] // what a fetch returns

@@ -1,7 +1,7 @@
 //! Errors of the store's AWS calls, mapped for the person reading them: who
 //! was refused what, and what to do about it.
 
-use super::store::{Context, Put, STORES, Store};
+use super::store::{Context, Put, Store};
 use crate::Error;
 use crate::aws::{self, Failure};
 use crate::error::AccessDenied;
@@ -33,17 +33,7 @@ impl Store {
     pub(super) fn fail(&self, action: &str, name: Option<&str>, f: &Failure) -> Error {
         let table = &self.loc.table;
         if f.is_bad_credentials() {
-            aws::forget_all();
-            STORES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
-            return Error::Aws {
-                message: format!(
-                    "AWS rejected your credentials ({}): {}. Check AWS_PROFILE / your access keys, \
-                     or log in again (e.g. `aws sso login`).",
-                    f.code.as_deref().unwrap_or("invalid"),
-                    f.message
-                ),
-                aws_code: f.code.clone(),
-            };
+            return aws::rejected_credentials(f);
         }
         if f.is_access_denied() {
             let what = match name {
@@ -137,15 +127,5 @@ impl Store {
             },
             _ => self.kms_fail("kms:GenerateDataKey", put.name, put.context, f),
         }
-    }
-}
-
-pub(super) fn no_credentials(detail: &str) -> Error {
-    Error::Aws {
-        message: format!(
-            "no AWS credentials found ({detail}). Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
-             AWS_SECRET_ACCESS_KEY, or log in (e.g. `aws sso login`)."
-        ),
-        aws_code: None,
     }
 }

@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 use super::record::Record;
 use super::store::{Context, Store, to_map};
 use crate::aws;
+use crate::sync::Locked;
 use crate::{Error, Result};
 
 type DecryptFailure = aws_sdk_kms::error::SdkError<DecryptError>;
@@ -196,7 +197,7 @@ impl Store {
     /// `keys` as ARNs, resolved once per store (`fresh`: again). Failures
     /// that may pass (network trouble) are not kept.
     async fn resolved_pins(&self, keys: &[String], fresh: bool) -> Arc<Vec<Resolved>> {
-        let cached = || self.pins.resolved.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cached = || self.pins.resolved.locked();
         if !fresh && let Some(done) = cached().as_ref() {
             return done.clone();
         }

@@ -12,11 +12,11 @@ use zeroize::Zeroizing;
 
 use super::cache;
 use super::crypto::{self, Digest, LEGACY_NONCE};
-use super::errors::no_credentials;
 use super::keys::Pins;
 use super::record::{self, Item, Record, Sealed};
 use crate::aws;
 use crate::error::AccessDenied;
+use crate::sync::Locked;
 use crate::{Error, Result};
 
 /// A KMS encryption context: sent on seal and open, stored nowhere.
@@ -92,6 +92,11 @@ const PARALLEL_GETS: usize = 16;
 
 /// Connected stores, reused while the location and the AWS setup are the
 /// same: building SDK clients costs more than a cached secret lookup.
+/// Forgets every store (their clients hold credentials AWS rejected).
+pub fn forget_all() {
+    STORES.locked().clear();
+}
+
 pub(super) static STORES: Mutex<Vec<(u64, Arc<Store>)>> = Mutex::new(Vec::new());
 
 impl Store {
@@ -102,7 +107,7 @@ impl Store {
         aws::cache_key(&aws::Target { region: loc.region.clone(), ..loc.target.clone() }).hash(&mut h);
         aws::cache_key(&aws::Target { region: loc.kms_region.clone(), ..loc.target.clone() }).hash(&mut h);
         let key = h.finish();
-        let stores = || STORES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stores = || STORES.locked();
         if let Some((_, store)) = stores().iter().find(|(k, _)| *k == key) {
             return Ok(store.clone());
         }
@@ -120,18 +125,18 @@ impl Store {
         let config = aws::sdk_config(&table_target).await;
         let region = config.region().map_or_else(|| aws::FALLBACK_REGION.to_string(), ToString::to_string);
         let credentials = aws::credentials(&table_target).await.map_err(|e| {
-            if e.contains("AccessDenied") {
+            if e.is_access_denied() {
                 // Chaining into a role was refused: an access problem, not missing credentials.
                 Error::AccessDenied(Box::new(AccessDenied {
                     message: format!("access denied: AWS refused to let you assume the role for this secret ({e})"),
-                    arn: aws::parse_denial(&e).arn,
+                    arn: aws::parse_denial(&e.to_string()).arn,
                     aws_code: Some("AccessDenied".into()),
                     action: Some("sts:AssumeRole".into()),
                     contact: loc.contact.clone(),
                     ..AccessDenied::default()
                 }))
             } else {
-                no_credentials(&e)
+                e.into_error()
             }
         })?;
         let kms_config = match &loc.kms_region {

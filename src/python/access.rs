@@ -17,6 +17,7 @@ use super::functions::{load_config, packaged_config};
 use crate::broker::{self, Request};
 use crate::config::{Config, Database, Layered, Source, Sources};
 use crate::pg::session::Session;
+use crate::sync::Locked;
 use crate::{Error, aws, identity, policy};
 
 /// Keyword arguments of `connect()` that override `[databases.<db>]` keys.
@@ -182,8 +183,7 @@ pub fn query_with_timeout<'py>(
     broker::query_timeout(db, timeout_arg(timeout)?)?;
     let key = (name.clone(), user.clone(), std::process::id());
     let existing = CACHED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .locked()
         .as_ref()
         .and_then(|m| m.get(&key).map(|c| c.clone_ref(py)))
         .filter(|c| !c.bind(py).get().is_closed());
@@ -192,11 +192,7 @@ pub fn query_with_timeout<'py>(
         None => {
             let opening = Opening::of(config.clone(), &name, Some(user), None, None)?;
             let conn = Py::new(py, open(py, opening, true)?)?;
-            CACHED
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get_or_insert_with(HashMap::new)
-                .insert(key, conn.clone_ref(py));
+            CACHED.locked().get_or_insert_with(HashMap::new).insert(key, conn.clone_ref(py));
             conn
         }
     };
