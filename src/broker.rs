@@ -29,7 +29,21 @@ pub struct Request<'a> {
     pub profile: Option<String>,
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
+    /// Resolves who asks for what: the named database (else the only or
+    /// first one) and the user asked for (else its `default_user`). The one
+    /// place the CLI and the Python API turn names into a request.
+    pub fn new(
+        config: &'a Config,
+        database: Option<&str>,
+        user: Option<&'a str>,
+        profile: Option<String>,
+    ) -> Result<Self> {
+        let db = config.database(database)?;
+        let user = db.user(user)?;
+        Ok(Request { config, db, user, profile })
+    }
+
     fn caller_target(&self) -> aws::Target {
         aws::Target { profile: self.profile.clone(), ..aws::Target::default() }
     }

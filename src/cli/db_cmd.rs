@@ -100,10 +100,8 @@ fn sql_text(args: &QueryArgs) -> Result<String> {
 pub fn query(ctx: &Context, args: &QueryArgs) -> Result<()> {
     let sql = sql_text(args)?;
     let config = Config::load(&ctx.sources)?;
-    let db = config.database(args.split()?.0)?;
-    let user = db.user(args.user.as_deref())?;
-    let limit = broker::query_timeout(db, args.timeout)?;
-    let req = Request { config: &config, db, user, profile: args.profile.clone() };
+    let req = Request::new(&config, args.split()?.0, args.user.as_deref(), args.profile.clone())?;
+    let limit = broker::query_timeout(req.db, args.timeout)?;
     let outcome = ctx.interruptible(|interrupt| async move {
         let session = broker::connect(&req).await?;
         session.set_autocommit(true)?; // one statement, committed as it runs (as psql)
@@ -147,9 +145,8 @@ async fn spinning<T>(work: impl std::future::Future<Output = T>) -> T {
 /// reaches it and when it is removed).
 pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
     let config = Config::load(&ctx.sources)?;
-    let db = config.database(target.database.as_deref())?;
-    let user = db.user(target.user.as_deref())?;
-    let req = Request { config: &config, db, user, profile: target.profile.clone() };
+    let req = Request::new(&config, target.database.as_deref(), target.user.as_deref(), target.profile.clone())?;
+    let (db, user) = (req.db, req.user);
     let psql = which("psql").ok_or_else(|| {
         Error::Operational(
             "psql is not installed: install it with `apt-get install postgresql-client` (Debian/Ubuntu) \

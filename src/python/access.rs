@@ -126,8 +126,8 @@ impl Opening {
         timeout: Option<&Bound<'_, PyAny>>,
         profile: Option<String>,
     ) -> PyResult<Opening> {
-        let db = config.database(Some(name))?.clone();
-        let user = db.user(user.as_deref())?.to_string();
+        let req = Request::new(&config, Some(name), user.as_deref(), None)?;
+        let (db, user) = (req.db.clone(), req.user.to_string());
         let default_timeout = broker::query_timeout(&db, timeout_arg(timeout)?)?;
         Ok(Opening { config, db, user, default_timeout, profile })
     }
@@ -177,8 +177,8 @@ pub fn query_with_timeout<'py>(
     user: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (config, name) = resolve(py, database.as_deref(), &[])?;
-    let db = config.database(Some(&name))?;
-    let user = db.user(user.as_deref())?.to_string();
+    let req = Request::new(&config, Some(&name), user.as_deref(), None)?;
+    let (db, user) = (req.db, req.user.to_string());
     // Validate the timeout before anything connects.
     broker::query_timeout(db, timeout_arg(timeout)?)?;
     let key = (name.clone(), user.clone(), std::process::id());
@@ -257,8 +257,8 @@ pub(super) fn check_access_work(
     profile: Option<String>,
 ) -> PyResult<impl Future<Output = crate::Result<()>> + Send + 'static> {
     let config = load_config(py)?;
-    let db = config.database(database)?.clone();
-    let user = db.user(user)?.to_string();
+    let req = Request::new(&config, database, user, None)?;
+    let (db, user) = (req.db.clone(), req.user.to_string());
     Ok(async move {
         let req = Request { config: &config, db: &db, user: &user, profile };
         broker::check_access(&req).await.map(|_| ())
