@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::config::{Config, Database};
 use crate::credstash::cache;
-use crate::credstash::store::{Location, Store};
+use crate::credstash::store::Location;
 use crate::error::AccessDenied;
 use crate::identity::{self, Identity};
 use crate::logging::{self, Audit};
@@ -215,8 +215,7 @@ async fn login(req: &Request<'_>, who: &Identity) -> Result<Opened> {
             if db.sqlstate == SqlState::INVALID_PASSWORD.code() && !req.config.credstash.cache_ttl.is_zero() =>
         {
             // Maybe rotated since we cached it: fetch it fresh and try once more.
-            let store = Store::shared(&scope.location(req.config)).await?;
-            cache::forget(&store.cache_key(&secret_name, None, &context));
+            crate::secrets::forget(req.config, &scope, &secret_name, None, &context).await?;
             let fresh = crate::secrets::get(req.config, &scope, &secret_name, None, &context).await?;
             if fresh.as_slice() == password.as_slice() {
                 return Err(Error::Database(db));
@@ -294,4 +293,10 @@ pub fn query_timeout(db: &Database, asked: Option<Duration>) -> Result<Duration>
 /// Where a database's secrets live (for `iam-policy` and `doctor`).
 pub fn location(req: &Request<'_>) -> Location {
     req.scope().location(req.config)
+}
+
+/// Who reads a database user's secrets (its role, when chained), for the
+/// secrets service.
+pub fn scope(req: &Request<'_>) -> Scope {
+    req.scope()
 }

@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 use crate::config::Config;
 use crate::credstash::cache::{self, Secret};
 use crate::credstash::crypto::Digest;
+use crate::credstash::keys::Resolved;
 use crate::credstash::store::{Context, Location, Put, SecretInfo, Store};
 use crate::{Error, Result, aws};
 
@@ -78,6 +79,36 @@ pub async fn get(
         cache::get_or_fetch(key, config.credstash.cache_ttl, || Box::pin(store.get(name, version, context))).await
     };
     got.await.map_err(forget_rejected)
+}
+
+/// Drops one cached secret, so the next read goes to AWS (e.g. a password
+/// the server just rejected: maybe rotated).
+pub async fn forget(
+    config: &Config,
+    scope: &Scope,
+    name: &str,
+    version: Option<&str>,
+    context: &Context,
+) -> Result<()> {
+    let store = Store::shared(&scope.location(config)).await?;
+    cache::forget(&store.cache_key(name, version, context));
+    Ok(())
+}
+
+/// Whether a secret's record can be read (DynamoDB only, nothing
+/// decrypted): the table's region, for `doctor`.
+pub async fn probe(config: &Config, scope: &Scope, name: &str) -> Result<String> {
+    let probed = async {
+        let store = Store::shared(&scope.location(config)).await?;
+        store.fetch(name, None).await.map(|_| store.region().to_string())
+    };
+    probed.await.map_err(forget_rejected)
+}
+
+/// The trusted KMS keys with their ARNs (`decrypt_keys`, aliases resolved),
+/// or None when any key is trusted.
+pub async fn trusted_keys(config: &Config, scope: &Scope) -> Result<Option<Vec<Resolved>>> {
+    Ok(Store::shared(&scope.location(config)).await?.pinned_keys().await)
 }
 
 /// AWS rejected the caller's credentials (a revoked or expired key): decided

@@ -10,9 +10,9 @@ use super::{Context, output};
 use crate::broker::{self, Request};
 use crate::config::{Config, Database};
 use crate::credstash::keys::{Resolved, is_key_arn};
-use crate::credstash::store::{Location, Store};
 use crate::pg::query;
 use crate::runtime::Interrupt;
+use crate::secrets::{self, Scope};
 use crate::{Error, Result, aws, iam, identity, policy};
 
 #[derive(Args, Debug)]
@@ -98,7 +98,7 @@ pub fn iam_policy(ctx: &Context, args: &PolicyArgs) -> Result<()> {
     if let Some(h) = &db.host_secret {
         names.push(db.expand(h, &args.user));
     }
-    let keys = policy_keys(ctx, &config, &loc, &partition, &kms_region, &account)?;
+    let keys = policy_keys(ctx, &config, &broker::scope(&req), &partition, &kms_region, &account)?;
     let context = db.context_for(&args.user);
     let policy = iam::policy(&iam::Input {
         partition: &partition,
@@ -132,7 +132,7 @@ pub fn iam_policy(ctx: &Context, args: &PolicyArgs) -> Result<()> {
 fn policy_keys(
     ctx: &Context,
     config: &Config,
-    loc: &Location,
+    scope: &Scope,
     partition: &str,
     kms_region: &str,
     account: &str,
@@ -144,7 +144,7 @@ fn policy_keys(
     let resolved = if configured.iter().all(|k| is_key_arn(k)) {
         configured.iter().map(|k| Resolved { configured: k.clone(), arn: Ok(k.clone()) }).collect()
     } else {
-        ctx.block_on(async { Ok(Store::shared(loc).await?.pinned_keys().await.unwrap_or_default()) })?
+        ctx.block_on(secrets::trusted_keys(config, scope))?.unwrap_or_default()
     };
     Ok(Some(
         resolved
@@ -247,11 +247,7 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
         };
         let req = Request { config: &config, db, user: &user, profile: target.profile.clone() };
         let loc = broker::location(&req);
-        let table = ctx.block_on(async {
-            let store = Store::shared(&loc).await?;
-            let region = store.region().to_string();
-            store.fetch(&db.password_secret_for(&user), None).await.map(|_| region)
-        });
+        let table = ctx.block_on(secrets::probe(&config, &broker::scope(&req), &db.password_secret_for(&user)));
         checks.push(Check {
             name: format!("credstash table {:?}", loc.table),
             outcome: table
