@@ -14,7 +14,8 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 
-use super::crypto::Digest;
+use super::crypto::{self, Digest};
+use zeroize::Zeroizing;
 
 /// Versions are stored left-padded with zeros to this many characters.
 pub const PAD_LEN: usize = 19;
@@ -44,13 +45,50 @@ pub enum Sealed {
     Gcm { iv: [u8; 12], tag: [u8; 16] },
 }
 
+/// The data key of a credsmash `aes-gcm` record: one AES-256 key.
+pub const GCM_KEY_BYTES: usize = 32;
+
 impl Sealed {
     /// The data key size KMS generates for this format.
     pub fn key_bytes(&self) -> usize {
         match self {
-            Sealed::Gcm { .. } => 32,
-            _ => 64,
+            Sealed::Gcm { .. } => GCM_KEY_BYTES,
+            _ => crypto::DATA_KEY_BYTES,
         }
+    }
+
+    /// Encrypts `plaintext` under a fresh data key, in credstash's format or,
+    /// with `gcm`, credsmash's authenticated one: (how it is sealed, contents).
+    pub fn seal(data_key: &[u8], plaintext: &[u8], gcm: bool, digest: Digest) -> (Sealed, Vec<u8>) {
+        if gcm {
+            let (iv, contents, tag) = crypto::seal_gcm(data_key, plaintext);
+            (Sealed::Gcm { iv, tag }, contents)
+        } else {
+            let (contents, hmac) = crypto::seal_ctr(data_key, &crypto::LEGACY_NONCE, plaintext, digest);
+            (Sealed::Legacy { hmac, digest }, contents)
+        }
+    }
+}
+
+/// The record's contents did not authenticate under the data key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAuthentic;
+
+impl Record {
+    /// Checks and decrypts the contents with the unwrapped data key (pure:
+    /// the store gets the key from KMS, this does the rest).
+    pub fn open(&self, data_key: &[u8]) -> Result<Zeroizing<Vec<u8>>, NotAuthentic> {
+        if data_key.len() != self.sealed.key_bytes() {
+            return Err(NotAuthentic);
+        }
+        let opened = match &self.sealed {
+            Sealed::Legacy { hmac, digest } => {
+                crypto::open_ctr(data_key, &crypto::LEGACY_NONCE, &self.contents, hmac, *digest)
+            }
+            Sealed::Ctr { hmac, digest, nonce } => crypto::open_ctr(data_key, nonce, &self.contents, hmac, *digest),
+            Sealed::Gcm { iv, tag } => crypto::open_gcm(data_key, iv, &self.contents, tag),
+        };
+        opened.map_err(|_| NotAuthentic)
     }
 }
 
@@ -296,6 +334,22 @@ mod tests {
             };
             let Malformed(message) = Record::from_item(&item).unwrap_err();
             assert!(message.contains(expected), "{attr}: {message}");
+        }
+    }
+
+    #[test]
+    fn sealed_records_open_with_their_key_only() {
+        for gcm in [false, true] {
+            let key = vec![9u8; if gcm { GCM_KEY_BYTES } else { crypto::DATA_KEY_BYTES }];
+            let (sealed, contents) = Sealed::seal(&key, b"s3cret", gcm, Digest::Sha256);
+            let record = Record { contents, sealed, ..sample() };
+            assert_eq!(record.open(&key).unwrap().as_slice(), b"s3cret");
+            // The last byte: in credstash's format the second half is the HMAC
+            // key (the first, the AES key, is not authenticated by design).
+            let mut other = key.clone();
+            *other.last_mut().unwrap() ^= 1;
+            assert_eq!(record.open(&other), Err(NotAuthentic));
+            assert_eq!(record.open(&key[1..]), Err(NotAuthentic), "a key of the wrong size");
         }
     }
 }

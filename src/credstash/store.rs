@@ -11,7 +11,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use zeroize::Zeroizing;
 
 use super::cache;
-use super::crypto::{self, Digest, LEGACY_NONCE};
+use super::crypto::{self, Digest};
 use super::keys::Pins;
 use super::record::{self, Item, Record, Sealed};
 use crate::aws;
@@ -233,14 +233,7 @@ impl Store {
         if data_key.len() != record.sealed.key_bytes() {
             return Err(self.integrity(&record.name, "KMS returned a data key of the wrong size"));
         }
-        let opened = match &record.sealed {
-            Sealed::Legacy { hmac, digest } => {
-                crypto::open_ctr(&data_key, &LEGACY_NONCE, &record.contents, hmac, *digest)
-            }
-            Sealed::Ctr { hmac, digest, nonce } => crypto::open_ctr(&data_key, nonce, &record.contents, hmac, *digest),
-            Sealed::Gcm { iv, tag } => crypto::open_gcm(&data_key, iv, &record.contents, tag),
-        };
-        opened.map_err(|_| {
+        record.open(&data_key).map_err(|_| {
             self.integrity(&record.name, "its authentication check failed (the record was altered or damaged)")
         })
     }
@@ -314,7 +307,7 @@ impl Store {
             (true, None) => self.next_version(put.name).await?,
             (false, v) => record::pad_version(v.unwrap_or("1")),
         };
-        let key_bytes = if put.gcm { 32 } else { crypto::DATA_KEY_BYTES };
+        let key_bytes = if put.gcm { record::GCM_KEY_BYTES } else { crypto::DATA_KEY_BYTES };
         let out = self
             .kms
             .generate_data_key()
@@ -329,13 +322,7 @@ impl Store {
         if data_key.len() != key_bytes || wrapped_key.is_empty() {
             return Err(Error::Kms { message: "KMS returned an unusable data key".into(), aws_code: None });
         }
-        let (contents, sealed) = if put.gcm {
-            let (iv, contents, tag) = crypto::seal_gcm(&data_key, put.value);
-            (contents, Sealed::Gcm { iv, tag })
-        } else {
-            let (contents, hmac) = crypto::seal_ctr(&data_key, &LEGACY_NONCE, put.value, put.digest);
-            (contents, Sealed::Legacy { hmac, digest: put.digest })
-        };
+        let (sealed, contents) = Sealed::seal(&data_key, put.value, put.gcm, put.digest);
         let record = Record {
             name: put.name.into(),
             version: version.clone(),
