@@ -21,8 +21,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokio::sync::watch;
 
-use super::access::{Opening, PyIdentity, Whoami, check_access_work, whoami_work};
+use super::access::{PyIdentity, Whoami, check_access_work, whoami_work};
 use super::args::{prepare, timeout_arg};
+use super::connect::Opening;
 use super::connection::{description, rows_object};
 use super::convert;
 use super::exceptions::InterfaceError;

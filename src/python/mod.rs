@@ -11,6 +11,7 @@ mod access;
 mod aio;
 mod args;
 mod blocking;
+mod connect;
 mod connection;
 mod convert;
 mod cursor;
@@ -34,8 +35,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<access::PyIdentity>()?;
     m.add_class::<aio::Completions>()?;
     m.add_class::<aio::AsyncSession>()?;
-    m.add_function(wrap_pyfunction!(access::connect, m)?)?;
-    m.add_function(wrap_pyfunction!(access::query_with_timeout, m)?)?;
+    m.add_function(wrap_pyfunction!(connect::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(connect::query_with_timeout, m)?)?;
     m.add_function(wrap_pyfunction!(access::whoami, m)?)?;
     m.add_function(wrap_pyfunction!(access::check_access, m)?)?;
     m.add_function(wrap_pyfunction!(secrets::get_secret, m)?)?;
