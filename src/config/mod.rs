@@ -64,7 +64,7 @@ pub struct Access {
 }
 
 /// One `[databases.<name>]` profile. It holds no password: those only ever
-/// live in `SecretString`s fetched from credstash.
+/// live in zeroized buffers fetched from credstash (see `secrets.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Database {
     pub name: String,
