@@ -14,10 +14,9 @@ from typing import Any
 import psycopg
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "dev"))
+import stack  # dev/stack.py (pytest's pythonpath has dev/ and tests/)
 
-import stack  # noqa: E402  (dev/stack.py)
+ROOT = Path(__file__).resolve().parent.parent
 
 Stack = dict[str, Any]
 

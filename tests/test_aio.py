@@ -47,7 +47,7 @@ def test_connect_query_cursor_and_context_managers() -> None:
         assert list(await aio.query_with_timeout("select 1 as one")) == [(1,)]
         who = await aio.whoami()
         assert who.arn.endswith(":user/alice") and "read_write" in who.allowed["analytics"]
-        assert await aio.check_access("analytics", "read_write") is None
+        await aio.check_access("analytics", "read_write")  # raises when denied
 
     asyncio.run(main())
 

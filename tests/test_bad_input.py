@@ -31,7 +31,7 @@ def replace(item: dict[str, object]) -> None:
     boto3.Session().resource("dynamodb").Table(TABLE).put_item(Item=item)
 
 
-CORRUPTIONS: dict[str, Callable[[dict[str, object]], None]] = {
+CORRUPTIONS: dict[str, Callable[[dict[str, object]], object]] = {
     "missing contents": lambda i: i.pop("contents"),
     "missing key": lambda i: i.pop("key"),
     "missing hmac": lambda i: i.pop("hmac"),

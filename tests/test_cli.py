@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -21,7 +22,7 @@ from conftest import Stack, active_sleeps, run_cli, user_env, wait_until
 SALES = "select id, region, amount, sold_at from sales order by id limit 20"
 
 
-def psycopg_rows(info: Stack, sql: str) -> list[tuple[object, ...]]:
+def psycopg_rows(info: Stack, sql: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(
         host="localhost",
         port=info["pg_port"],

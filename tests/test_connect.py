@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
-import sys
 import threading
 import unittest
 import uuid
@@ -20,10 +19,8 @@ import pytest
 
 import middleware
 
-from conftest import Stack, admin_sql
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dev"))
 import stack as stack_module
+from conftest import Stack, admin_sql
 
 
 @pytest.fixture

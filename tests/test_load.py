@@ -99,7 +99,7 @@ class CountingProxy:
                     op = action[0] if action else "unknown"
                 with proxy.lock:
                     proxy.counts[op] = proxy.counts.get(op, 0) + 1
-                conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
+                conn = http.client.HTTPConnection(str(upstream.hostname), upstream.port, timeout=30)
                 conn.putrequest("POST", self.path, skip_host=True, skip_accept_encoding=True)
                 for key, value in self.headers.items():
                     conn.putheader(key, value)

@@ -240,7 +240,7 @@ def test_aws_denial_names_who_and_what(as_user: Callable[[str], None], local_sta
     assert err.arn == local_stack["users"]["carol"]["arn"]
     assert err.action == "dynamodb:Query"
     assert err.aws_code == "AccessDenied"
-    assert local_stack["contact"] in str(err) and err.arn in str(err)
+    assert local_stack["contact"] in str(err) and str(err.arn) in str(err)
 
 
 def test_the_cache_is_per_caller_and_has_a_ttl(as_user: Callable[[str], None], monkeypatch: pytest.MonkeyPatch) -> None:

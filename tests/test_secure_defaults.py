@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fix_pgfake import FakePostgres, self_signed_tls
@@ -43,7 +44,7 @@ def md5_answer(password: str, user: str) -> bytes:
 @pytest.mark.usefixtures("alice")
 @pytest.mark.parametrize("sslmode", [None, "prefer", "require", "disable"])
 def test_no_password_reaches_an_unverified_server(fake: FakePostgres, sslmode: str | None) -> None:
-    extra = {"sslmode": sslmode, "sslrootcert": ""} if sslmode else {}
+    extra: dict[str, Any] = {"sslmode": sslmode, "sslrootcert": ""} if sslmode else {}
     with pytest.raises(middleware.OperationalError) as caught:
         middleware.connect(host="127.0.0.1", port=fake.port, **extra)
     assert fake.answers == [], "neither the password nor its hash was sent"
