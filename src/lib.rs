@@ -30,3 +30,9 @@ pub use error::{Error, Result};
 
 /// The package version, shared by `middleware --version` and `__version__`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git commit this build came from (`unknown` outside a checkout).
+pub const GIT_COMMIT: &str = env!("MIDDLEWARE_GIT_COMMIT");
+
+/// What `middleware --version` prints after the name: version and commit.
+pub const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("MIDDLEWARE_GIT_COMMIT"), ")");

@@ -35,7 +35,7 @@ def test_pip_install_from_git_into_a_clean_venv(tmp_path: Path) -> None:
     version = subprocess.run(
         [str(env_dir / "bin" / "middleware"), "--version"], capture_output=True, text=True, check=True
     )
-    assert version.stdout.startswith("middleware ")
+    assert version.stdout.startswith("middleware ") and f"(commit {head[:12]})" in version.stdout, version.stdout
     probe = subprocess.run(
         [
             str(python),

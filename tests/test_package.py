@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -81,7 +82,12 @@ def test_help_and_version(argv: list[str]) -> None:
     assert "Usage:" in helped.stdout and "config" in helped.stdout
     version = subprocess.run([*argv, "--version"], capture_output=True, text=True)
     assert version.returncode == 0
-    assert version.stdout.strip() == f"middleware {middleware.__version__}"
+    # The version and the commit it was built from (for support).
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    assert re.fullmatch(
+        rf"middleware {re.escape(middleware.__version__)} \(commit {head.stdout.strip()}(\+changes)?\)\n",
+        version.stdout,
+    ), version.stdout
 
 
 def test_usage_errors_exit_2_on_stderr() -> None:

@@ -23,7 +23,7 @@ use crate::config::Sources;
 #[derive(Parser, Debug)]
 #[command(
     name = "middleware",
-    version = crate::VERSION,
+    version = crate::LONG_VERSION,
     about = "Database access for data teams: credstash passwords, per-user access, PostgreSQL/Redshift.",
     after_help = "Examples:\n  middleware whoami\n  middleware query \"select count(*) from sales\" --timeout 30s\n  \
         middleware connect analytics -u read_only\n  middleware secrets list\n  middleware config show",
