@@ -12,6 +12,12 @@ fn epoch() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("valid epoch")
 }
 
+fn time_of_day(us: i64) -> String {
+    (NaiveDate::default().and_hms_opt(0, 0, 0).expect("midnight") + chrono::Duration::microseconds(us))
+        .time()
+        .to_string()
+}
+
 /// A value's text, as psql would print it (None for NULL).
 pub fn text(value: &Value) -> Option<String> {
     Some(match value {
@@ -26,10 +32,12 @@ pub fn text(value: &Value) -> Option<String> {
             i32::MIN => "-infinity".into(),
             d => (epoch().date() + chrono::Duration::days(d.into())).to_string(),
         },
-        Value::Time(us) => (NaiveDate::default().and_hms_opt(0, 0, 0).expect("midnight")
-            + chrono::Duration::microseconds(*us))
-        .time()
-        .to_string(),
+        Value::Time(us) => time_of_day(*us),
+        Value::TimeTz { micros, offset } => {
+            let (sign, offset) = if *offset < 0 { ('-', -offset) } else { ('+', *offset) };
+            let zone = format!("{sign}{:02}:{:02}", offset / 3600, offset % 3600 / 60);
+            format!("{}{zone}", time_of_day(*micros))
+        }
         Value::Timestamp(us) | Value::TimestampTz(us) => match *us {
             i64::MAX => "infinity".into(),
             i64::MIN => "-infinity".into(),
