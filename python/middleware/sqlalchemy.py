@@ -224,6 +224,10 @@ class MiddlewareDialect(PGDialect):
     colspecs = util.update_copy(PGDialect.colspecs, _COLSPECS)
     # rowcount of executemany is the sum over its statements.
     supports_sane_multi_rowcount = True
+    # executemany() is a round trip per row; SQLAlchemy's "insertmanyvalues"
+    # sends an INSERT of many rows as one statement per 1000 rows instead
+    # (to_sql of 100,000 rows: 78 s -> 5.6 s in a debug build).
+    use_insertmanyvalues_wo_returning = True
     supports_native_decimal = True
     # Parsed by the driver; a custom json_deserializer is applied by _json_result.
     supports_native_json_deserialization = True
