@@ -14,12 +14,13 @@ import bench_cli
 import bench_load
 import bench_pg
 import bench_secrets
+import bench_sqla
 
 import stack
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load"}
+    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load", "sqla"}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
@@ -36,6 +37,9 @@ def main() -> None:
         if "pg" in wanted:
             os.environ["AWS_PROFILE"] = "alice"
             bench_pg.run(info)
+        if "sqla" in wanted:
+            os.environ["AWS_PROFILE"] = "alice"
+            bench_sqla.run(info)
 
 
 if __name__ == "__main__":
