@@ -60,6 +60,9 @@ POSTGRESQL_FEATURES = (
     "check_constraint_reflection",
     "unique_constraints_reflect_as_index",
     "reflect_table_options",
+    "foreign_key_constraint_name_reflection",
+    "indexes_check_column_order",
+    "percent_schema_names",
     # SQL
     "table_value_constructor",
     "boolean_col_expressions",
@@ -107,9 +110,11 @@ POSTGRESQL_FEATURES = (
     "datetime_timezone_historic",
     "precision_numerics_enotation_small",
     "precision_numerics_many_significant_digits",
+    "precision_numerics_retains_significant_digits",
     "float_or_double_precision_behaves_generically",
     "infinity_floats",
     # transactions (two-phase commit is not in the driver: left closed)
+    "isolation_level",
     "autocommit",
     "skip_autocommit_rollback",
     "savepoints",
