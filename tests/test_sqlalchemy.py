@@ -94,6 +94,28 @@ def test_bob_asking_for_read_write_gets_our_access_denied(local_stack: Stack) ->
 
 
 @pytest.mark.usefixtures("alice")
+def test_a_timeout_bounds_statements_and_keeps_its_text() -> None:
+    engine = sa.create_engine(URL + "?timeout=0.5")
+    with engine.connect() as conn:
+        with pytest.raises(sa.exc.OperationalError) as caught:
+            conn.execute(sa.text("select pg_sleep(10)"))
+        timeout = caught.value.orig
+        assert isinstance(timeout, middleware.QueryTimeout) and timeout.cancelled
+        assert "exceeded its time limit of 500ms" in str(caught.value)
+        # SQLAlchemy handles every TimeoutError like an interrupted call and
+        # replaces the connection (is_exit_exception), though ours survived it.
+        assert caught.value.connection_invalidated
+        conn.rollback()
+        # A statement's own execution option wins over the engine's.
+        assert conn.execution_options(timeout=10).execute(sa.text("select pg_sleep(0.8), 1")).one()[1] == 1
+    engine.dispose()
+    unbounded = sa.create_engine(URL)
+    with unbounded.connect() as conn, pytest.raises(sa.exc.OperationalError, match="time limit of 300ms"):
+        conn.execution_options(timeout=0.3).execute(sa.text("select pg_sleep(10)"))
+    unbounded.dispose()
+
+
+@pytest.mark.usefixtures("alice")
 def test_isolation_levels_and_autocommit() -> None:
     engine = sa.create_engine(URL, isolation_level="REPEATABLE READ")
     with engine.connect() as conn:

@@ -261,6 +261,32 @@ class MiddlewareDialect(PGDialect):
             kwargs[key] = _query_value(key, value)
         return [], kwargs
 
+    # -- time limits
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        # The URL's (or connect_args') timeout also bounds every statement run
+        # through this engine; one engine, one dialect, so it is kept here.
+        self._statement_timeout = cparams.get("timeout")
+        return super().connect(*cargs, **cparams)
+
+    def _limit(self, context: Any) -> Any:
+        options = context.execution_options if context is not None else {}
+        return options.get("timeout", getattr(self, "_statement_timeout", None))
+
+    def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        limit = self._limit(context)
+        if limit is None:
+            cursor.execute(statement, parameters)
+        else:
+            cursor.execute(statement, parameters, timeout=limit)
+
+    def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
+        limit = self._limit(context)
+        if limit is None:
+            cursor.execute(statement)
+        else:
+            cursor.execute(statement, timeout=limit)
+
     # -- transactions and isolation
 
     def get_isolation_level_values(self, dbapi_conn: DBAPIConnection) -> Sequence[IsolationLevel]:
