@@ -94,6 +94,18 @@ def test_bob_asking_for_read_write_gets_our_access_denied(local_stack: Stack) ->
 
 
 @pytest.mark.usefixtures("alice")
+def test_aws_refusing_the_secret_keeps_its_text(local_stack: Stack) -> None:
+    # The policy lets carol use read_only; IAM lets her read nothing from credstash.
+    engine = sa.create_engine("postgresql+middleware://read_only@/analytics?profile=carol")
+    with pytest.raises(sa.exc.DBAPIError) as caught:
+        engine.connect()
+    refused = caught.value.orig
+    assert isinstance(refused, middleware.AccessDenied)
+    assert refused.aws_code == "AccessDenied" and refused.action == "dynamodb:Query"
+    assert local_stack["users"]["carol"]["arn"] in str(caught.value) and "IAM permissions" in str(caught.value)
+
+
+@pytest.mark.usefixtures("alice")
 def test_a_timeout_bounds_statements_and_keeps_its_text() -> None:
     engine = sa.create_engine(URL + "?timeout=0.5")
     with engine.connect() as conn:
