@@ -46,7 +46,6 @@ __all__ = ["MiddlewareDialect", "create_engine"]
 
 # Type OIDs as the driver reports them in cursor.description.
 _FLOAT_OIDS = frozenset({700, 701})
-_EXACT_OIDS = frozenset({20, 21, 23, 26, 790, 1700})  # ints, oid, money, numeric
 _JSON_OIDS = frozenset({114, 3802})
 
 # connect() keywords that may come from the URL's query string, and how the
