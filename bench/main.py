@@ -15,12 +15,13 @@ import bench_cli
 import bench_load
 import bench_pg
 import bench_secrets
+import bench_sqla
 
 import stack
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load", "aio"}
+    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load", "aio", "sqla"}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
@@ -40,6 +41,9 @@ def main() -> None:
         if "aio" in wanted:
             os.environ["AWS_PROFILE"] = "alice"
             bench_aio.run(info)
+        if "sqla" in wanted:
+            os.environ["AWS_PROFILE"] = "alice"
+            bench_sqla.run(info)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ TABLE = "credential-store"
 DATABASE = "analytics"
 CONTACT = "#data-platform (demo stack)"
 DB_USERS = ("read_only", "read_write")
+SQLA_DATABASE = "sqla_suite"
 
 READ_SECRETS = [
     "dynamodb:GetItem",
@@ -416,6 +417,14 @@ def seed_postgres(pg: Postgres) -> dict[str, str]:
         conn.execute("GRANT ALL ON sales TO read_write")
         conn.execute("GRANT USAGE ON SEQUENCE sales_id_seq TO read_write")
         conn.execute("GRANT CREATE ON SCHEMA public TO read_write")
+    # SQLAlchemy's dialect compliance suite (tests/sqla) gets a database of its
+    # own (reached with connect(dbname=SQLA_DATABASE)): it expects to find only
+    # its own tables, and creates and reflects objects in two more schemas.
+    with pg.admin() as conn:
+        conn.execute(f"CREATE DATABASE {SQLA_DATABASE} OWNER read_write")
+    with pg.admin(SQLA_DATABASE) as conn:
+        for schema in ("test_schema", "test_schema_2"):
+            conn.execute(f"CREATE SCHEMA {schema} AUTHORIZATION read_write")
     return passwords
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test and check: Rust unit tests, formatting, clippy, ruff, mypy (facade
 # and stubs, plus stubtest), and pytest end to end against the local stack
-# (moto + PostgreSQL, started by the tests themselves).
+# (moto + PostgreSQL, started by the tests themselves), then SQLAlchemy's dialect
+# compliance suite in its own pytest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash dev/bootstrap.sh
@@ -31,3 +32,5 @@ step "stubtest"
 .venv/bin/python -m mypy.stubtest middleware._core --allowlist dev/stubtest-allowlist.txt
 step "pytest"
 .venv/bin/python -m pytest "$@"
+step "SQLAlchemy's dialect compliance suite (tests/sqla, its own pytest run)"
+.venv/bin/python dev/sqla_suite.py

@@ -17,7 +17,8 @@ from conftest import ROOT, Stack, active_sleeps, user_env, wait_until
 
 
 def kernel_env(info: Stack) -> dict[str, str]:
-    env = user_env(info, "alice")
+    # JupySQL's library (ploomber-core) would otherwise send telemetry and check for updates.
+    env = user_env(info, "alice", PLOOMBER_STATS_ENABLED="false", PLOOMBER_VERSION_CHECK_DISABLED="true")
     env.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)
     return env
 
@@ -48,7 +49,14 @@ def test_the_quickstart_runs_top_to_bottom(local_stack: Stack, monkeypatch: pyte
     denied = outputs(code[4])
     assert "access denied" in denied and local_stack["users"]["bob"]["arn"] in denied
     assert "you may use: ['read_only']" in denied
-    assert "analytics.read_only.password" in outputs(code[5])
+    # JupySQL through the postgresql+middleware dialect: connect, a query, the tables, then pandas.
+    assert "Connecting to 'postgresql+middleware://read_only@/analytics'" in outputs(code[5])
+    assert "Traceback" not in outputs(code[5])
+    selected = outputs(code[6])
+    assert "4 rows affected" in selected and "north" in selected and "250" in selected
+    assert "sales" in outputs(code[7])
+    assert "widget" in outputs(code[8]) and "avg_amount" in outputs(code[8])
+    assert "analytics.read_only.password" in outputs(code[9])
 
 
 @pytest.mark.timeout(120)

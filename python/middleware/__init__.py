@@ -8,6 +8,8 @@ timeout. Importing this package does no I/O and starts nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from middleware._core import (
     Connection,
     Cursor,
@@ -61,6 +63,9 @@ from middleware.exceptions import (
 )
 from middleware.rows import Rows
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 
 def __getattr__(name: str) -> object:
     # `middleware.errors` (a class per SQLSTATE) costs ~15 ms to import, and
@@ -74,6 +79,20 @@ def __getattr__(name: str) -> object:
 
         return middleware.aio
     raise AttributeError(f"module 'middleware' has no attribute {name!r}")
+
+
+def create_engine(database: str | None = None, user: str | None = None, **kwargs: Any) -> Engine:
+    """A SQLAlchemy engine on ``database`` as the database ``user`` (``pip install 'middleware[sqlalchemy]'``).
+
+    Every new pooled connection goes through :func:`connect`: the access check,
+    credstash, a refreshed password after a rotation. ``connect()``'s keywords
+    (``profile``, ``timeout``, ``sslmode``, ...) are passed to it; the rest go to
+    :func:`sqlalchemy.create_engine` (``pool_pre_ping=True``, ``echo``, ...).
+    The same as ``sqlalchemy.create_engine("postgresql+middleware://USER@/DATABASE")``.
+    """
+    from middleware.sqlalchemy import create_engine as create
+
+    return create(database, user, **kwargs)
 
 
 #: PEP 249 module globals.
@@ -120,6 +139,7 @@ __all__ = [
     "check_access",
     "clear_cache",
     "connect",
+    "create_engine",
     "create_table",
     "delete_secret",
     "get_all_secrets",

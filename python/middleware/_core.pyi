@@ -213,8 +213,12 @@ class Cursor:
         """Rows affected or returned by the last statement; -1 if unknown."""
     @property
     def closed(self) -> bool: ...
-    def execute(self, operation: str, parameters: _Params = None) -> Cursor:
-        """Run one statement with ``%s`` / ``%(name)s`` placeholders."""
+    def execute(self, operation: str, parameters: _Params = None, *, timeout: _Timeout = None) -> Cursor:
+        """Run one statement with ``%s`` / ``%(name)s`` placeholders.
+
+        ``timeout`` (seconds or timedelta) bounds it as ``query_with_timeout``
+        does (QueryTimeout, cancelled on the server); without it there is no limit.
+        """
     def executemany(self, operation: str, seq_of_parameters: Sequence[_Params]) -> Cursor: ...
     def fetchone(self) -> tuple[Any, ...] | None: ...
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]: ...

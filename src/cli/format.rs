@@ -64,6 +64,11 @@ pub fn text(value: &Value) -> Option<String> {
         },
         // 0 to 24:00:00 from PostgreSQL; anything else is shown as it came.
         Value::Time(us) => time_text(*us),
+        Value::TimeTz { micros, offset } => {
+            let (sign, offset) = if *offset < 0 { ('-', -offset) } else { ('+', *offset) };
+            let zone = format!("{sign}{:02}:{:02}", offset / 3600, offset % 3600 / 60);
+            format!("{}{zone}", time_text(*micros))
+        }
         Value::Timestamp(us) | Value::TimestampTz(us) => match *us {
             i64::MAX => "infinity".into(),
             i64::MIN => "-infinity".into(),

@@ -5,6 +5,8 @@
 //! (everywhere, as psycopg does). Without parameters the query is not
 //! rewritten at all.
 
+use std::collections::HashMap;
+
 use crate::{Error, Result};
 
 /// How the rewritten query's `$n` map to the caller's parameters.
@@ -22,6 +24,8 @@ pub fn rewrite(sql: &str, named: bool) -> Result<(String, Order)> {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut positional = 0usize;
     let mut names: Vec<String> = Vec::new();
+    // Name -> its $n: a multi-row INSERT has thousands of distinct names.
+    let mut numbers: HashMap<&str, usize> = HashMap::new();
     let mut i = 0;
     let mut copied = 0; // bytes[copied..i] still to copy
     while i < bytes.len() {
@@ -55,13 +59,10 @@ pub fn rewrite(sql: &str, named: bool) -> Result<(String, Order)> {
                         if !named {
                             return Err(mixed(&format!("the named placeholder %({name})s"), "a sequence"));
                         }
-                        let n = match names.iter().position(|n| n == name) {
-                            Some(at) => at + 1,
-                            None => {
-                                names.push(name.to_string());
-                                names.len()
-                            }
-                        };
+                        let n = *numbers.entry(name).or_insert_with(|| {
+                            names.push(name.to_string());
+                            names.len()
+                        });
                         out.push_str(&format!("${n}"));
                         i += close + 2;
                     }

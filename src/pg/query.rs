@@ -6,10 +6,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, pin_mut};
 use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 
 use super::bind::{Param, ParamError};
 use super::session::Session;
+use super::statements;
 use super::value::{self, Value};
 use crate::runtime::Interrupt;
 use crate::{Error, Result, duration};
@@ -61,6 +63,7 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
     let types: Vec<Type> = params.iter().map(Param::declared_type).collect();
     let oids: Vec<u32> = types.iter().map(Type::oid).collect();
     let cached = session.statements().get(sql, &oids);
+    let from_cache = cached.is_some();
     let statement = match cached {
         Some(s) => s,
         None => {
@@ -68,6 +71,15 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
             session.statements().put(sql, &oids, s.clone());
             s
         }
+    };
+    // A cached statement whose tables changed under it is refused by the
+    // server (0A000, "cached plan must not change result type"): prepared
+    // afresh next time rather than failing for the rest of the connection.
+    let failed = |e: &tokio_postgres::Error| {
+        if from_cache && e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) {
+            session.statements().forget(sql, &oids);
+        }
+        session.fail(e)
     };
     if statement.params().len() != params.len() {
         return Err(Error::Programming(format!(
@@ -78,11 +90,11 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
     }
     let columns =
         statement.columns().iter().map(|c| Column { name: c.name().to_string(), type_oid: c.type_().oid() }).collect();
-    let stream = session.client().query_raw(&statement, params.iter()).await.map_err(|e| session.fail(&e))?;
+    let stream = session.client().query_raw(&statement, params.iter()).await.map_err(|e| failed(&e))?;
     pin_mut!(stream);
     let mut rows = Vec::with_capacity(BATCH);
     while let Some(row) = stream.next().await {
-        rows.push(row.map_err(|e| session.fail(&e))?);
+        rows.push(row.map_err(|e| failed(&e))?);
         if rows.len() == BATCH {
             sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH)))?;
         }
@@ -91,6 +103,9 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
         sink(rows)?;
     }
     let rows_affected = stream.rows_affected();
+    if statements::changes_schema(sql) {
+        session.statements().clear();
+    }
     Ok(Outcome { columns, rows: Vec::new(), rows_affected })
 }
 

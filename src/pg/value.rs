@@ -25,6 +25,11 @@ pub enum Value {
     Date(i32),
     /// Microseconds since midnight.
     Time(i64),
+    /// timetz: microseconds since midnight, and the zone's offset in seconds east of UTC.
+    TimeTz {
+        micros: i64,
+        offset: i32,
+    },
     /// Microseconds since 2000-01-01 (no zone); i64::MAX / MIN are infinity.
     Timestamp(i64),
     /// Microseconds since 2000-01-01 UTC.
@@ -115,6 +120,8 @@ pub fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
         Type::BYTEA => Value::Bytes(raw.to_vec()),
         Type::DATE => Value::Date(i32_at(raw, 0)?),
         Type::TIME => Value::Time(i64_at(raw, 0)?),
+        // The local time, then the zone's offset in seconds *west* of UTC.
+        Type::TIMETZ => Value::TimeTz { micros: i64_at(raw, 0)?, offset: -i32_at(raw, 8)? },
         Type::TIMESTAMP => Value::Timestamp(i64_at(raw, 0)?),
         Type::TIMESTAMPTZ => Value::TimestampTz(i64_at(raw, 0)?),
         Type::INTERVAL => Value::Interval { micros: i64_at(raw, 0)?, days: i32_at(raw, 8)?, months: i32_at(raw, 12)? },
@@ -122,7 +129,12 @@ pub fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
         Type::JSON => Value::Json(String::from_utf8(raw.to_vec())?),
         // jsonb's binary form is a version byte (1) and the JSON text.
         Type::JSONB => Value::Json(String::from_utf8(raw.get(1..).unwrap_or_default().to_vec())?),
-        Type::CHAR => Value::Text(char::from(raw.first().copied().unwrap_or(0)).to_string()),
+        // "char" NUL is the empty string in PostgreSQL's own text form (catalogs
+        // use it for "none", e.g. pg_attribute.attgenerated).
+        Type::CHAR => Value::Text(match raw.first() {
+            None | Some(0) => String::new(),
+            Some(&b) => char::from(b).to_string(),
+        }),
         // Text must be text: a SQL_ASCII database can hold bytes that are not.
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => Value::Text(
             String::from_utf8(raw.to_vec())
@@ -343,6 +355,15 @@ mod tests {
         let mut lying = array_bytes(&[1], &[]);
         lying.extend(i32::MAX.to_be_bytes());
         assert!(decode(&Type::INT4_ARRAY, &lying).is_err());
+    }
+
+    #[test]
+    fn timetz_and_char() {
+        // 12:57:18 at UTC-05:00: the wire has the offset in seconds west.
+        let raw = [&46_638_000_000_i64.to_be_bytes()[..], &18_000_i32.to_be_bytes()[..]].concat();
+        assert_eq!(decode(&Type::TIMETZ, &raw).unwrap(), Value::TimeTz { micros: 46_638_000_000, offset: -18_000 });
+        assert_eq!(decode(&Type::CHAR, &[0]).unwrap(), Value::Text(String::new()));
+        assert_eq!(decode(&Type::CHAR, b"s").unwrap(), Value::Text("s".into()));
     }
 
     #[test]

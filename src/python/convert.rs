@@ -51,12 +51,14 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
         Value::Bytes(b) => PyBytes::new(py, b).into_any(),
         Value::Date(days) => date(py, *days)?,
         Value::Time(micros) => {
-            let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(
-                u32::try_from(micros / 1_000_000).unwrap_or(0),
-                u32::try_from(micros % 1_000_000).unwrap_or(0) * 1000,
-            )
-            .unwrap_or_default();
+            let t = time_of_day(*micros);
             PyTime::new(py, u8_of(t.hour()), u8_of(t.minute()), u8_of(t.second()), t.nanosecond() / 1000, None)?
+                .into_any()
+        }
+        Value::TimeTz { micros, offset } => {
+            let zone = PyTzInfo::fixed_offset(py, PyDelta::new(py, 0, *offset, 0, true)?)?;
+            let t = time_of_day(*micros);
+            PyTime::new(py, u8_of(t.hour()), u8_of(t.minute()), u8_of(t.second()), t.nanosecond() / 1000, Some(&zone))?
                 .into_any()
         }
         Value::Timestamp(micros) => timestamp(py, *micros, false)?,
@@ -129,6 +131,14 @@ pub fn cell<'py>(py: Python<'py>, row: &tokio_postgres::Row, i: usize) -> PyResu
             to_py(py, &value)?
         }
     })
+}
+
+fn time_of_day(micros: i64) -> chrono::NaiveTime {
+    chrono::NaiveTime::from_num_seconds_from_midnight_opt(
+        u32::try_from(micros / 1_000_000).unwrap_or(0),
+        u32::try_from(micros % 1_000_000).unwrap_or(0) * 1000,
+    )
+    .unwrap_or_default()
 }
 
 fn date(py: Python<'_>, days: i32) -> PyResult<Bound<'_, PyAny>> {

@@ -83,18 +83,25 @@ impl Cursor {
 
 #[pymethods]
 impl Cursor {
-    #[pyo3(signature = (operation, parameters=None))]
+    /// `timeout` (seconds or timedelta) bounds this statement as
+    /// `query_with_timeout` does; without it the statement has no limit.
+    #[pyo3(signature = (operation, parameters=None, *, timeout=None))]
     fn execute<'py>(
         mut slf: PyRefMut<'py, Self>,
         operation: &str,
         parameters: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<PyRefMut<'py, Self>> {
         let py = slf.py();
         slf.check_open(py)?;
         let (sql, values) = prepare(operation, parameters)?;
         let conn = slf.connection.clone_ref(py);
+        let limit = match timeout.filter(|t| !t.is_none()) {
+            Some(t) => Some(conn.bind(py).get().limit(Some(t))?),
+            None => None,
+        };
         slf.reset();
-        let (outcome, list) = conn.bind(py).get().run(py, sql, values, None)?;
+        let (outcome, list) = conn.bind(py).get().run(py, sql, values, limit)?;
         slf.take_outcome(py, &outcome, list)?;
         Ok(slf)
     }
