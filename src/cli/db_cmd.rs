@@ -169,6 +169,7 @@ pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
             password: &password,
             sslmode: db.sslmode,
             sslrootcert: db.sslrootcert.as_deref(),
+            allow_insecure_password: db.allow_insecure_password,
         },
     )
 }

@@ -32,6 +32,8 @@ pub struct Launch<'a> {
     pub password: &'a [u8],
     pub sslmode: SslMode,
     pub sslrootcert: Option<&'a Path>,
+    /// The database accepts sending the password without verified TLS.
+    pub allow_insecure_password: bool,
 }
 
 /// How long psql may take to exit after SIGHUP/SIGTERM before it is killed.
@@ -40,7 +42,10 @@ const EXIT_GRACE: Duration = Duration::from_secs(5);
 /// Runs psql until it exits; returns its exit code (128 + signal number when
 /// a signal ended it, or ended this process).
 pub fn run(psql: &Path, launch: &Launch<'_>) -> Result<i32> {
-    let tls = tls_env(launch.sslmode, launch.sslrootcert, || psql_major(psql), system_bundle)?;
+    let major = std::cell::OnceCell::new();
+    let major = || *major.get_or_init(|| psql_major(psql));
+    let mut tls = tls_env(launch.sslmode, launch.sslrootcert, major, system_bundle)?;
+    tls.extend(auth_env(launch.sslmode, launch.allow_insecure_password, major())?);
     // Not `Context::block_on`: signals are handled here, psql must never be
     // abandoned while its passfile exists.
     crate::runtime::block_on(async {
@@ -193,6 +198,25 @@ fn tls_env(
     Ok(env)
 }
 
+/// Our client never answers a cleartext or MD5 password request over an
+/// unverified channel (pg/guard.rs); psql must not either. libpq 16 can be
+/// told (PGREQUIREAUTH); an older psql cannot, so it is not started.
+fn auth_env(mode: SslMode, allow_insecure: bool, psql_major: Option<u32>) -> Result<Vec<(&'static str, OsString)>> {
+    if allow_insecure || matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) {
+        return Ok(Vec::new());
+    }
+    match psql_major {
+        Some(v) if v >= 16 => Ok(vec![("PGREQUIREAUTH", OsString::from("scram-sha-256"))]),
+        _ => Err(Error::config(format!(
+            "sslmode {} does not verify the server, and this psql (before PostgreSQL 16) cannot refuse to send \
+             the password in clear if the server (or someone in between) asks for it. Use sslmode = \"verify-full\" \
+             (with sslrootcert for a private CA), install psql 16 or later, or set allow_insecure_password = true \
+             for this database if you accept that risk",
+            mode.as_str()
+        ))),
+    }
+}
+
 /// Where distributions keep the system's CA bundle.
 const BUNDLES: [&str; 4] = [
     "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Alpine, Arch
@@ -233,7 +257,18 @@ mod tests {
             password,
             sslmode: SslMode::VerifyFull,
             sslrootcert: None,
+            allow_insecure_password: false,
         }
+    }
+
+    #[test]
+    fn psql_never_sends_a_password_in_clear_unless_allowed() {
+        assert!(auth_env(SslMode::VerifyFull, false, Some(15)).unwrap().is_empty());
+        let required = auth_env(SslMode::Require, false, Some(16)).unwrap();
+        assert_eq!(required, [("PGREQUIREAUTH", OsString::from("scram-sha-256"))]);
+        let old = auth_env(SslMode::Prefer, false, Some(15)).unwrap_err().to_string();
+        assert!(old.contains("allow_insecure_password") && old.contains("verify-full"), "{old}");
+        assert!(auth_env(SslMode::Disable, true, Some(15)).unwrap().is_empty());
     }
 
     #[test]
