@@ -13,6 +13,7 @@ import bench_access
 import bench_aio
 import bench_cli
 import bench_load
+import bench_logging
 import bench_pg
 import bench_secrets
 import bench_sqla
@@ -21,7 +22,7 @@ import stack
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load", "aio", "sqla"}
+    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load", "aio", "sqla", "logging"}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
@@ -41,6 +42,9 @@ def main() -> None:
         if "aio" in wanted:
             os.environ["AWS_PROFILE"] = "alice"
             bench_aio.run(info)
+        if "logging" in wanted:
+            os.environ["AWS_PROFILE"] = "alice"
+            bench_logging.run(info)
         if "sqla" in wanted:
             os.environ["AWS_PROFILE"] = "alice"
             bench_sqla.run(info)

@@ -145,8 +145,11 @@ where
 {
     let slot = if ttl.is_zero() { None } else { slot(&key, ttl) };
     let Some(slot) = slot else {
+        log::debug!("secret {:?} in {}: cache off (cache_ttl = 0)", key.name, key.table);
         return fetch().await.map(Arc::new);
     };
+    let hit = if slot.get().is_some() { "hit" } else { "miss" };
+    log::debug!("secret cache {hit}: {:?} in {} ({})", key.name, key.table, key.region);
     // Shared by the initialiser (if this caller becomes it) and the bypass
     // below (if it does not), which never both run.
     let fetch = Mutex::new(Some(fetch));
