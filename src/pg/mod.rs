@@ -11,3 +11,4 @@ pub mod session;
 pub mod statements;
 pub mod tls;
 pub mod value;
+pub mod wire;

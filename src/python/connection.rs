@@ -133,14 +133,7 @@ impl Connection {
                     keep.locked().extend(batch);
                     return Ok(());
                 }
-                Python::attach(|py| {
-                    let list = target.bind(py);
-                    for row in batch {
-                        list.append(convert::row(py, &row)?)?;
-                    }
-                    Ok::<_, PyErr>(())
-                })
-                .map_err(|e| {
+                Python::attach(|py| convert::extend(py, target.bind(py), &batch)).map_err(|e| {
                     *slot.locked() = Some(e);
                     crate::Error::Data("a value could not be converted to Python".into())
                 })
