@@ -17,6 +17,7 @@ __all__ = [
     "Cursor",
     "Identity",
     "ResultSet",
+    "RowStream",
     "SecretInfo",
     "__version__",
     "check_access",
@@ -223,9 +224,42 @@ class Cursor:
     def setinputsizes(self, sizes: Any) -> None: ...
     def setoutputsize(self, size: Any, column: Any = None) -> None: ...
     def query_with_timeout(self, sql: str, params: _Params = None, timeout: _Timeout = None) -> Rows: ...
+    def stream(self, sql: str, params: _Params = None) -> RowStream:
+        """Run ``sql`` and iterate over its rows as they arrive, with bounded
+        memory (a few thousand rows at a time, held back on the socket while
+        you work). Leaving the loop early, ``close()`` on the stream or on this
+        cursor cancels the statement on the server; the connection stays
+        usable (inside your own open transaction: after ``rollback()``). Bounded
+        by ``connect(timeout=...)`` when one was given. Another statement on
+        the connection while a stream is open raises ProgrammingError."""
     def __iter__(self) -> Iterator[tuple[Any, ...]]: ...
     def __next__(self) -> tuple[Any, ...]: ...
     def __enter__(self) -> Cursor: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> bool: ...
+
+@final
+class RowStream:
+    """What ``Cursor.stream()`` returns: an iterator of row tuples."""
+
+    @property
+    def description(
+        self,
+    ) -> list[tuple[str, int, None, None, None, None, None]] | None:
+        """(name, type OID, None x 5) per column, once the first rows arrived."""
+    @property
+    def rowcount(self) -> int:
+        """Rows returned, once the stream is exhausted; -1 before."""
+    def close(self) -> None:
+        """Stop reading: the statement is cancelled on the server."""
+    def __iter__(self) -> Iterator[tuple[Any, ...]]: ...
+    def __next__(self) -> tuple[Any, ...]: ...
+    def __enter__(self) -> RowStream: ...
     def __exit__(
         self,
         kind: type[BaseException] | None,

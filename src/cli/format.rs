@@ -200,6 +200,7 @@ mod tests {
                 vec![Value::Int(3), Value::Text(String::new()), Value::Numeric("-2".into())],
             ],
             rows_affected: Some(3),
+            stopped: false,
         }
     }
 

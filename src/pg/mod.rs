@@ -9,6 +9,7 @@ pub mod params;
 pub mod query;
 pub mod session;
 pub mod statements;
+pub mod stream;
 pub mod tls;
 pub mod value;
 pub mod wire;

@@ -26,14 +26,27 @@ pub struct Outcome {
     pub rows: Vec<Vec<Value>>,
     /// Rows affected (INSERT/UPDATE/DELETE) or returned; None when unknown.
     pub rows_affected: Option<u64>,
+    /// The reader had enough and the statement was stopped before its end.
+    pub stopped: bool,
 }
 
 /// Rows are handed over in batches of this many as they arrive, so the
 /// receiver can turn them into its own form while the rest is on its way.
 pub const BATCH: usize = 4096;
 
-/// Receives a result's rows batch by batch, as the server sent them.
-pub type Sink<'a> = dyn FnMut(Vec<Row>) -> Result<()> + Send + 'a;
+/// Receives a result's rows batch by batch, as the server sent them. The
+/// statement reads no further rows until the returned future resolves: a
+/// sink that waits (a bounded channel to a slow reader) holds the result
+/// back on the socket, so memory stays bounded by a few batches.
+pub type Sink<'a> = dyn FnMut(Vec<Row>) -> Fed + Send + 'a;
+
+/// A sink's answer to one batch.
+pub type Fed = futures_util::future::BoxFuture<'static, Result<()>>;
+
+/// The answer of a sink that took the batch at once.
+pub fn taken(result: Result<()>) -> Fed {
+    Box::pin(std::future::ready(result))
+}
 
 /// Runs `sql` on `session` and collects every row as owned values (the CLI).
 pub async fn run(
@@ -45,10 +58,10 @@ pub async fn run(
 ) -> Result<Outcome> {
     let mut rows = Vec::new();
     let mut collect = |batch: Vec<Row>| {
-        for row in &batch {
+        taken(batch.iter().try_for_each(|row| {
             rows.push(value::row_values(row)?);
-        }
-        Ok(())
+            Ok(())
+        }))
     };
     let mut outcome = session.execute(sql, params, limit, interrupt, &mut collect).await?;
     outcome.rows = rows;
@@ -84,14 +97,14 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
     while let Some(row) = stream.next().await {
         rows.push(row.map_err(|e| session.fail(&e))?);
         if rows.len() == BATCH {
-            sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH)))?;
+            sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH))).await?;
         }
     }
     if !rows.is_empty() {
-        sink(rows)?;
+        sink(rows).await?;
     }
     let rows_affected = stream.rows_affected();
-    Ok(Outcome { columns, rows: Vec::new(), rows_affected })
+    Ok(Outcome { columns, rows: Vec::new(), rows_affected, stopped: false })
 }
 
 /// Our parameter encoder's refusal, found by type among the error's causes.

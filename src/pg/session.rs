@@ -30,7 +30,7 @@ use super::bind::Param;
 use super::connect::{Link, chain, db_error};
 use super::query::{self, Outcome, Sink};
 use super::statements::Statements;
-use crate::runtime::{self, Interrupt};
+use crate::runtime::{self, Interrupt, Signal};
 use crate::sync::Locked;
 use crate::{Error, Result};
 
@@ -55,6 +55,9 @@ pub struct Session {
     state: tokio::sync::Mutex<State>,
     autocommit: AtomicBool,
     in_transaction: AtomicBool,
+    /// A stream's reader is still reading: another statement now would wait
+    /// for it forever (same thread), so it is refused instead.
+    streaming: AtomicBool,
     audited: std::sync::OnceLock<Audited>,
 }
 
@@ -87,6 +90,8 @@ struct Backstop {
 enum Stop {
     Deadline(Duration),
     Interrupt,
+    /// The reader had enough (a stream closed early): a normal end.
+    Enough,
 }
 
 /// How bounded work ended.
@@ -110,6 +115,7 @@ impl Session {
             state: tokio::sync::Mutex::default(),
             autocommit: AtomicBool::new(false),
             in_transaction: AtomicBool::new(false),
+            streaming: AtomicBool::new(false),
             audited: std::sync::OnceLock::new(),
         }
     }
@@ -159,6 +165,33 @@ impl Session {
         self.statements.locked()
     }
 
+    fn check_not_streaming(&self) -> Result<()> {
+        if self.streaming.load(Ordering::SeqCst) {
+            return Err(Error::Programming(
+                "another statement is streaming its rows on this connection: read them to the end or close() the \
+                 stream first (or use a second connection)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn begin_stream(&self) -> Result<()> {
+        self.check_open()?;
+        if self.streaming.swap(true, Ordering::SeqCst) {
+            return Err(Error::Programming(
+                "another statement is already streaming its rows on this connection: read them to the end or \
+                 close() the stream first"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn end_stream(&self) {
+        self.streaming.store(false, Ordering::SeqCst);
+    }
+
     fn check_open(&self) -> Result<()> {
         if self.is_closed() {
             return Err(Error::Interface(format!(
@@ -172,6 +205,19 @@ impl Session {
     /// Runs one statement (`$n` placeholders), handing rows to `sink` batch
     /// by batch, within `limit` when given and stoppable by `interrupt`.
     pub async fn execute(
+        &self,
+        sql: &str,
+        params: &[Param],
+        limit: Option<Duration>,
+        interrupt: Interrupt,
+        sink: &mut Sink<'_>,
+    ) -> Result<Outcome> {
+        self.check_not_streaming()?;
+        self.execute_streamed(sql, params, limit, interrupt, sink).await
+    }
+
+    /// A stream's own statement (see [`super::stream`]).
+    pub(super) async fn execute_streamed(
         &self,
         sql: &str,
         params: &[Param],
@@ -202,7 +248,8 @@ impl Session {
             self.begin(&mut state).await?;
         }
         let result = self.run(&mut state, sql, params, limit, interrupt, sink).await;
-        if began && result.is_err() && !self.is_closed() {
+        let undone = result.as_ref().map_or(true, |o| o.stopped);
+        if began && undone && !self.is_closed() {
             self.finish_transaction(&mut state, "ROLLBACK").await?;
         }
         flight.land();
@@ -252,6 +299,7 @@ impl Session {
     }
 
     async fn end(&self, mut interrupt: Interrupt, sql: &'static str) -> Result<()> {
+        self.check_not_streaming()?;
         let mut state = self.state.lock().await;
         self.check_open()?;
         if !self.in_transaction() {
@@ -359,6 +407,9 @@ impl Session {
             Ended::Stopped { why, drained } => (drained, Some(why)),
         };
         let Some((set, outcome)) = ended else {
+            if stop == Some(Stop::Enough) {
+                return Ok(Outcome { stopped: true, ..Outcome::default() });
+            }
             return Err(stopped_unconfirmed(stop, started, self.label()));
         };
         if let Some(set) = set {
@@ -379,6 +430,9 @@ impl Session {
         }
         match (why, outcome) {
             (Stop::Interrupt, _) => Err(Error::Interrupted),
+            // It completed before the cancel landed: nothing was undone.
+            (Stop::Enough, Ok(done)) => Ok(done),
+            (Stop::Enough, Err(_)) => Ok(Outcome { stopped: true, ..Outcome::default() }),
             (Stop::Deadline(limit), Err(e)) if consumed => {
                 Err(query::timeout_error(limit, started, true, &e.to_string()))
             }
@@ -409,7 +463,10 @@ impl Session {
             biased;
             out = &mut work => return Ended::Done(out),
             () = deadline => Stop::Deadline(limit.unwrap_or_default()),
-            () = interrupt.requested() => Stop::Interrupt,
+            signal = interrupt.requested() => match signal {
+                Signal::Enough => Stop::Enough,
+                _ => Stop::Interrupt,
+            },
         };
         let cancel = runtime::spawn(self.link.clone().cancel());
         let delivered = matches!(tokio::time::timeout(CANCEL_BOUND, cancel).await, Ok(Ok(Ok(()))));

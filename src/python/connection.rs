@@ -19,7 +19,7 @@ use super::result::ResultSet;
 use crate::broker;
 use crate::config::Database;
 use crate::pg::bind::Param;
-use crate::pg::query::Outcome;
+use crate::pg::query::{self, Outcome};
 use crate::pg::session::Session;
 use crate::sync::Locked;
 
@@ -33,6 +33,8 @@ pub struct Connection {
     user: String,
     /// The limit `query_with_timeout` uses when none is given.
     default_timeout: Duration,
+    /// The timeout `connect()` was given: it bounds `stream()` too.
+    stream_limit: Option<Duration>,
 }
 
 /// A statement's rows: Python tuples, or the wire rows for [`ResultSet`].
@@ -46,7 +48,7 @@ impl Connection {
         session: Session,
         database: Database,
         user: String,
-        default_timeout: Duration,
+        (default_timeout, stream_limit): (Duration, Option<Duration>),
         autocommit: bool,
     ) -> PyResult<Self> {
         session.set_autocommit(autocommit)?;
@@ -56,7 +58,12 @@ impl Connection {
             database,
             user,
             default_timeout,
+            stream_limit,
         })
+    }
+
+    pub fn stream_limit(&self) -> Option<Duration> {
+        self.stream_limit
     }
 
     pub(super) fn live(&self) -> PyResult<Arc<Session>> {
@@ -128,15 +135,15 @@ impl Connection {
         let failed: Arc<Mutex<Option<PyErr>>> = Arc::default();
         let slot = failed.clone();
         let result = wait(py, move |interrupt| async move {
-            let mut sink = |batch: Vec<tokio_postgres::Row>| -> crate::Result<()> {
+            let mut sink = |batch: Vec<tokio_postgres::Row>| {
                 if raw {
                     keep.locked().extend(batch);
-                    return Ok(());
+                    return query::taken(Ok(()));
                 }
-                Python::attach(|py| convert::extend(py, target.bind(py), &batch)).map_err(|e| {
+                query::taken(Python::attach(|py| convert::extend(py, target.bind(py), &batch)).map_err(|e| {
                     *slot.locked() = Some(e);
                     crate::Error::Data("a value could not be converted to Python".into())
-                })
+                }))
             };
             session.execute(&sql, &params, limit, interrupt, &mut sink).await
         });

@@ -2,12 +2,14 @@
 //! psycopg's default client-side cursor), through its connection's session.
 
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyWeakrefReference};
 
 use super::args::prepare;
 use super::connection::Connection;
 use super::exceptions::{InterfaceError, ProgrammingError};
+use super::stream::RowStream;
 use crate::pg::query::Outcome;
+use crate::pg::stream::RowFeed;
 
 /// A PEP 249 cursor. Results are fetched in full by `execute` (like
 /// psycopg's default client-side cursor).
@@ -24,11 +26,24 @@ pub struct Cursor {
     #[pyo3(get, set)]
     arraysize: usize,
     closed: bool,
+    /// The stream this cursor started last, if it is still alive: closing
+    /// the cursor closes it. Weak, so that leaving a `for` loop over it
+    /// drops it (which cancels its statement).
+    stream: Option<Py<PyWeakrefReference>>,
 }
 
 impl Cursor {
     pub(super) fn new(connection: Py<Connection>) -> Self {
-        Cursor { connection, rows: None, position: 0, description: None, rowcount: -1, arraysize: 1, closed: false }
+        Cursor {
+            connection,
+            rows: None,
+            position: 0,
+            description: None,
+            rowcount: -1,
+            arraysize: 1,
+            closed: false,
+            stream: None,
+        }
     }
 
     fn check_open(&self, py: Python<'_>) -> PyResult<()> {
@@ -48,6 +63,15 @@ impl Cursor {
         self.rows = Some(list);
         self.position = 0;
         Ok(())
+    }
+
+    fn close_stream(&mut self, py: Python<'_>) {
+        let Some(weak) = self.stream.take() else { return };
+        if let Some(stream) = weak.bind(py).upgrade_as::<RowStream>().ok().flatten()
+            && let Ok(mut stream) = stream.try_borrow_mut()
+        {
+            stream.close();
+        }
     }
 
     fn reset(&mut self) {
@@ -150,9 +174,28 @@ impl Cursor {
         self.description.as_ref().map(|d| d.clone_ref(py))
     }
 
-    fn close(&mut self) {
+    fn close(&mut self, py: Python<'_>) {
+        self.close_stream(py);
         self.closed = true;
         self.rows = None;
+    }
+
+    /// Runs `sql` and yields its rows as they arrive (bounded memory).
+    #[pyo3(signature = (sql, params=None))]
+    fn stream<'py>(
+        &mut self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, RowStream>> {
+        self.check_open(py)?;
+        self.close_stream(py);
+        let (sql, values) = prepare(sql, params)?;
+        let conn = self.connection.bind(py).get();
+        let feed = RowFeed::start(conn.live()?, sql, values, conn.stream_limit())?;
+        let stream = Bound::new(py, RowStream::new(feed))?;
+        self.stream = Some(PyWeakrefReference::new(&stream)?.unbind());
+        Ok(stream)
     }
 
     #[getter]
@@ -195,11 +238,12 @@ impl Cursor {
 
     fn __exit__(
         &mut self,
+        py: Python<'_>,
         _kind: Option<&Bound<'_, PyAny>>,
         _value: Option<&Bound<'_, PyAny>>,
         _tb: Option<&Bound<'_, PyAny>>,
     ) -> bool {
-        self.close();
+        self.close(py);
         false
     }
 }

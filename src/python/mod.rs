@@ -19,6 +19,7 @@ mod functions;
 mod logbridge;
 mod result;
 mod secrets;
+mod stream;
 
 use pyo3::prelude::*;
 
@@ -30,6 +31,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<secrets::SecretInfo>()?;
     m.add_class::<connection::Connection>()?;
     m.add_class::<cursor::Cursor>()?;
+    m.add_class::<stream::RowStream>()?;
     m.add_class::<result::ResultSet>()?;
     m.add_class::<access::PyIdentity>()?;
     m.add_class::<aio::Completions>()?;
