@@ -115,13 +115,13 @@ def test_a_stream_is_bounded_by_connects_timeout(as_user: Callable[[str], None])
 
 RSS_SCRIPT = textwrap.dedent(
     """
-    import resource, sys
     import middleware
 
-    def rss_mb():
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec (the parent's peak).
+    def rss_mb(field="VmRSS:"):
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024
     conn = middleware.connect()
     cur = conn.cursor()
@@ -132,7 +132,7 @@ RSS_SCRIPT = textwrap.dedent(
         "select i, i * 2, i::float8 / 3, md5(i::text), now(), i % 2 = 0 from generate_series(1, 1000000) as i"
     ):
         n += 1
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mb("VmHWM:")
     print(n, round(peak - before, 1))
     """
 )
@@ -147,3 +147,52 @@ def test_streaming_a_million_rows_keeps_memory_bounded(local_stack: Stack) -> No
     n, growth = out.stdout.split()
     assert int(n) == 1_000_000
     assert float(growth) < 100, f"peak RSS grew {growth} MB"
+
+
+# ------------------------------------------------------------ server-side cursors
+
+
+def test_a_named_cursor_fetches_pages_with_fetchmany_then_iteration(
+    local_stack: Stack, conn: middleware.Connection
+) -> None:
+    cur = conn.cursor(name="big")
+    assert cur.name == "big" and cur.itersize == 2000
+    cur.itersize = 100
+    cur.execute("select i, i::text from generate_series(1, %s) as i", (1050,))
+    assert [d[0] for d in cur.description] == ["i", "i"]
+    declared = admin_sql(local_stack, "select count(*) from pg_stat_activity where query like 'FETCH FORWARD%'")
+    assert declared is not None
+    assert cur.fetchmany(3) == [(1, "1"), (2, "2"), (3, "3")]
+    assert cur.fetchone() == (4, "4")
+    assert len(cur.fetchmany(250)) == 250
+    rest = list(cur)
+    assert [r[0] for r in rest] == list(range(255, 1051))
+    assert cur.fetchone() is None
+    cur.close()
+    conn.commit()
+
+
+def test_a_named_cursor_fetchall_and_close_and_the_transaction(conn: middleware.Connection) -> None:
+    cur = conn.cursor(name="c2")
+    cur.execute("select generate_series(1, 5000)")
+    assert cur.fetchone() == (1,)
+    assert len(cur.fetchall()) == 4999
+    cur.close()
+    # psycopg's semantics: outside a transaction (autocommit) DECLARE fails.
+    conn.rollback()
+    conn.autocommit = True
+    with pytest.raises(middleware.Error, match="transaction"):
+        conn.cursor(name="c3").execute("select 1")
+
+
+def test_fetch_arrow_table_on_a_named_cursor(conn: middleware.Connection) -> None:
+    pa = pytest.importorskip("pyarrow")
+    cur = conn.cursor(name="arrowed")
+    cur.itersize = 10
+    cur.execute("select i, i * 2 as d from generate_series(1, 100) as i")
+    assert cur.fetchone() == (1, 2)
+    table = cur.fetch_arrow_table()
+    assert isinstance(table, pa.Table)
+    assert table.column("i").to_pylist() == list(range(2, 101))
+    cur.close()
+    conn.rollback()

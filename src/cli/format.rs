@@ -191,7 +191,7 @@ mod tests {
     use crate::pg::query::Column;
 
     fn outcome() -> Outcome {
-        let col = |n: &str| Column { name: n.into(), type_oid: 0 };
+        let col = |n: &str| Column { name: n.into(), type_oid: 0, ty: None, type_modifier: -1 };
         Outcome {
             columns: vec![col("id"), col("name"), col("amount")],
             rows: vec![

@@ -2,6 +2,7 @@
 //! connections, sessions (transactions, time limits, cancels), values,
 //! parameters and queries.
 
+pub mod arrow;
 pub mod bind;
 pub mod connect;
 pub mod guard;

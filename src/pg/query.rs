@@ -18,6 +18,26 @@ use crate::{Error, Result, duration};
 pub struct Column {
     pub name: String,
     pub type_oid: u32,
+    /// The type itself (None when only the OID is known).
+    pub ty: Option<Type>,
+    /// The declared modifier (numeric's precision and scale), -1 if none.
+    pub type_modifier: i32,
+}
+
+impl Column {
+    pub fn of(c: &tokio_postgres::Column) -> Column {
+        Column {
+            name: c.name().to_string(),
+            type_oid: c.type_().oid(),
+            ty: Some(c.type_().clone()),
+            type_modifier: c.type_modifier(),
+        }
+    }
+
+    /// The columns of a row.
+    pub fn of_row(row: &Row) -> Vec<Column> {
+        row.columns().iter().map(Column::of).collect()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -89,8 +109,7 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
             params.len()
         )));
     }
-    let columns =
-        statement.columns().iter().map(|c| Column { name: c.name().to_string(), type_oid: c.type_().oid() }).collect();
+    let columns = statement.columns().iter().map(Column::of).collect();
     let stream = session.client().query_raw(&statement, params.iter()).await.map_err(|e| session.fail(&e))?;
     pin_mut!(stream);
     let mut rows = Vec::with_capacity(BATCH);

@@ -11,6 +11,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
 
 use super::args::{prepare, timeout_arg};
+use super::arrow::ArrowStream;
 use super::blocking::wait;
 use super::convert;
 use super::cursor::Cursor;
@@ -21,6 +22,7 @@ use crate::config::Database;
 use crate::pg::bind::Param;
 use crate::pg::query::{self, Outcome};
 use crate::pg::session::Session;
+use crate::pg::stream::RowFeed;
 use crate::sync::Locked;
 
 /// A connection to one database as one database user.
@@ -60,6 +62,10 @@ impl Connection {
             default_timeout,
             stream_limit,
         })
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.session.locked().as_ref().is_some_and(|s| s.in_transaction() && !s.is_closed())
     }
 
     pub fn stream_limit(&self) -> Option<Duration> {
@@ -230,9 +236,11 @@ impl Connection {
         Err(pyo3::exceptions::PyAttributeError::new_err(format!("'Connection' object has no attribute {name:?}")))
     }
 
-    fn cursor(slf: &Bound<'_, Self>) -> PyResult<Cursor> {
+    /// A cursor; with a `name`, a server-side cursor (DECLARE / FETCH).
+    #[pyo3(signature = (name=None))]
+    fn cursor(slf: &Bound<'_, Self>, name: Option<String>) -> PyResult<Cursor> {
         slf.get().live()?;
-        Ok(Cursor::new(slf.clone().unbind()))
+        Ok(Cursor::new(slf.clone().unbind(), name))
     }
 
     fn commit(&self, py: Python<'_>) -> PyResult<()> {
@@ -287,6 +295,21 @@ impl Connection {
         timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.query_with_timeout_py(py, sql, params, timeout)
+    }
+
+    /// The result as Arrow record batches, built from the wire in Rust.
+    #[pyo3(signature = (sql, params=None, *, timeout=None))]
+    fn query_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<ArrowStream> {
+        let limit = self.limit(timeout)?;
+        let (sql, values) = prepare(sql, params)?;
+        let feed = RowFeed::start(self.live()?, sql, values, Some(limit))?;
+        ArrowStream::open(py, feed)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

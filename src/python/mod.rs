@@ -10,6 +10,7 @@
 mod access;
 mod aio;
 mod args;
+mod arrow;
 mod blocking;
 mod connection;
 mod convert;
@@ -32,6 +33,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<connection::Connection>()?;
     m.add_class::<cursor::Cursor>()?;
     m.add_class::<stream::RowStream>()?;
+    m.add_class::<arrow::ArrowStream>()?;
     m.add_class::<result::ResultSet>()?;
     m.add_class::<access::PyIdentity>()?;
     m.add_class::<aio::Completions>()?;

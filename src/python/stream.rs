@@ -63,9 +63,7 @@ impl RowStream {
         if let Some(batch) = next {
             if let Some(first) = batch.first() {
                 self.kinds = convert::kinds(first);
-                let columns =
-                    first.columns().iter().map(|c| Column { name: c.name().into(), type_oid: c.type_().oid() });
-                self.describe(py, columns.collect())?;
+                self.describe(py, Column::of_row(first))?;
             }
             self.batch = batch.into_iter();
             return Ok(true);
