@@ -124,3 +124,35 @@ def test_fetch_arrow_table_has_the_cursors_remaining_rows(conn: middleware.Conne
     assert table.column_names == ["i", "t"]
     assert table.to_pydict() == {"i": [2, 3, 4, 5], "t": ["2", "3", "4", "5"]}
     assert cur.fetchone() is None
+
+
+def test_one_bad_utf8_column_gives_one_message_on_every_path(
+    as_user: Callable[[str], None], local_stack: Stack
+) -> None:
+    admin_sql(local_stack, "drop database if exists legacy_ascii_arrow")
+    admin_sql(
+        local_stack,
+        "create database legacy_ascii_arrow encoding 'SQL_ASCII' lc_collate 'C' lc_ctype 'C' template template0",
+    )
+    as_user("alice")
+    conn = middleware.connect(dbname="legacy_ascii_arrow")
+    conn.autocommit = True
+    sql = "select 1 as id, E'caf\\xe9'::text as name"
+    messages = []
+    with pytest.raises(middleware.DataError) as caught:
+        conn.cursor().execute(sql).fetchall()
+    messages.append(str(caught.value))
+    with pytest.raises(middleware.DataError) as caught:
+        list(conn.query_with_timeout(sql))
+    messages.append(str(caught.value))
+    with pytest.raises(middleware.DataError) as caught:
+        conn.query_with_timeout(sql).to_arrow()
+    messages.append(str(caught.value))
+    with pytest.raises(middleware.DataError) as caught:
+        pa.table(conn.query_arrow(sql))
+    messages.append(str(caught.value))
+    assert len(set(messages)) == 1, messages
+    if caught.value.sqlstate is None:
+        assert 'column "name"' in messages[0] and "not valid UTF-8" in messages[0]
+    assert conn.cursor().execute("select 'ok'::text").fetchone() == ("ok",)
+    conn.close()

@@ -3,6 +3,7 @@
 //! parameters and queries.
 
 pub mod arrow;
+mod backstop;
 pub mod bind;
 pub mod connect;
 pub mod guard;
