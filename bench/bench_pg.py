@@ -3,7 +3,9 @@
 - connect(): warm secret cache vs psycopg.connect with the password given
 - 1M rows x (int8, int8, float8, text, timestamptz, bool) into Python, each
   driver in its own process (time and peak RSS)
-- to_arrow() vs connectorx's arrow
+- to_arrow() and query_arrow() vs connectorx's arrow
+- cursor.stream() over the whole result: time and RSS growth
+- per-call overhead: 5,000 execute + fetchone, executemany of 10,000 rows
 - query_with_timeout overshoot, and time until the server is idle
 """
 
@@ -36,6 +38,11 @@ def median_time(fn: Any, runs: int) -> float:
 
 
 def fetch(driver: str, info: dict[str, Any]) -> tuple[float, float]:
+    t, rss, _ = fetch3(driver, info)
+    return t, rss
+
+
+def fetch3(driver: str, info: dict[str, Any]) -> tuple[float, float, float]:
     slim = {"pg_port": info["pg_port"], "db_passwords": info["db_passwords"]}
     out = subprocess.run(
         [sys.executable, str(WORKER), driver, str(ROWS), json.dumps(slim)],
@@ -44,7 +51,7 @@ def fetch(driver: str, info: dict[str, Any]) -> tuple[float, float]:
         check=True,
     ).stdout.split()
     assert int(out[1]) == ROWS, out
-    return float(out[0]), float(out[2])
+    return float(out[0]), float(out[2]), float(out[3])
 
 
 def active_sleeps(info: dict[str, Any]) -> int:
@@ -106,13 +113,27 @@ def run(info: dict[str, Any]) -> None:
         print(f"| {label} | {t:.2f} s | {t / base_t:.2f}x | {rss:.0f} MB | {rss / base_rss:.2f}x |")
 
     arrow_t, arrow_rss = fetch("middleware-arrow", info)
+    qa_t, qa_rss = fetch("middleware-query-arrow", info)
     cx_t, cx_rss = fetch("connectorx-arrow", info)
     print("\n### to Arrow\n")
-    print("| driver | time | vs connectorx | peak RSS |")
-    print("|---|---|---|---|")
-    print(f"| connectorx read_sql(return_type='arrow') | {cx_t:.2f} s | 1.00x | {cx_rss:.0f} MB |")
-    label = "middleware query_with_timeout(...).to_arrow()"
-    print(f"| {label} | {arrow_t:.2f} s | {arrow_t / cx_t:.2f}x | {arrow_rss:.0f} MB |")
+    print("| driver | time | vs connectorx | peak RSS | vs connectorx |")
+    print("|---|---|---|---|---|")
+    print(f"| connectorx read_sql(return_type='arrow') | {cx_t:.2f} s | 1.00x | {cx_rss:.0f} MB | 1.00x |")
+    for label, t, rss in (
+        ("middleware pyarrow.table(conn.query_arrow(...))", qa_t, qa_rss),
+        ("middleware query_with_timeout(...).to_arrow()", arrow_t, arrow_rss),
+    ):
+        print(f"| {label} | {t:.2f} s | {t / cx_t:.2f}x | {rss:.0f} MB | {rss / cx_rss:.2f}x |")
+
+    stream_t, stream_rss, stream_growth = fetch3("middleware-stream", info)
+    fetchall_t = results["middleware"][0]
+    print(f"\n### cursor.stream() over {ROWS:,} rows\n")
+    print("| measurement | value |")
+    print("|---|---|")
+    print(f"| time | {stream_t:.2f} s ({stream_t / fetchall_t:.2f}x fetchall()) |")
+    print(f"| RSS growth (peak minus before) | {stream_growth:.0f} MB (peak {stream_rss:.0f} MB) |")
+
+    overhead(info)
 
     conn = middleware.connect()
     conn.autocommit = True
@@ -131,3 +152,45 @@ def run(info: dict[str, Any]) -> None:
     print("|---|---|---|")
     for label, samples in (("returned after the limit", overshoot), ("server idle after the limit", idle)):
         print(f"| {label} | {statistics.median(samples) * 1e3:.1f} ms | {max(samples) * 1e3:.1f} ms |")
+
+
+def overhead(info: dict[str, Any]) -> None:
+    """Per-call costs on one connection: many small statements, and executemany."""
+    ours = middleware.connect(user="read_write")
+    theirs = psycopg.connect(
+        host="localhost",
+        port=info["pg_port"],
+        dbname="analytics",
+        user="read_write",
+        password=info["db_passwords"]["read_write"],
+        sslmode="require",
+    )
+
+    def small(conn: Any) -> float:
+        cur = conn.cursor()
+        t0 = time.perf_counter()
+        for i in range(5000):
+            cur.execute("select %s::int", (i,))
+            cur.fetchone()
+        return time.perf_counter() - t0
+
+    def many(conn: Any) -> float:
+        cur = conn.cursor()
+        cur.execute("create temp table if not exists bench_many (a int, b text)")
+        rows = [(i, f"row {i}") for i in range(10_000)]
+        t0 = time.perf_counter()
+        cur.executemany("insert into bench_many (a, b) values (%s, %s)", rows)
+        took = time.perf_counter() - t0
+        conn.rollback()
+        return took
+
+    results = {}
+    for label, fn in (("5,000 x execute + fetchone", small), ("executemany, 10,000 rows x 2 columns", many)):
+        results[label] = (min(fn(ours) for _ in range(3)), min(fn(theirs) for _ in range(3)))
+    print("\n### Per-call overhead, one connection (best of 3)\n")
+    print("| measurement | psycopg 3 | middleware | ratio |")
+    print("|---|---|---|---|")
+    for label, (o, t) in results.items():
+        print(f"| {label} | {t * 1e3:.0f} ms | {o * 1e3:.0f} ms | {o / t:.2f}x |")
+    ours.close()
+    theirs.close()

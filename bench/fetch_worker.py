@@ -1,11 +1,11 @@
 """One fetch of the benchmark query by one driver, in its own process so peak
-RSS is its own. Prints: seconds rows peak_rss_mb."""
+RSS is its own. Prints: seconds rows peak_rss_mb rss_growth_mb (peak RSS
+minus RSS just before the query: what the result itself cost)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import sys
 import time
 
@@ -28,6 +28,7 @@ def main() -> None:
     )
     url = f"postgresql://read_only:{dsn['password']}@localhost:{info['pg_port']}/analytics"
     started = time.perf_counter()
+    before = rss_mb("VmRSS:")
     if driver == "middleware":
         import middleware
 
@@ -42,6 +43,25 @@ def main() -> None:
         conn = middleware.connect()
         started = time.perf_counter()
         rows = middleware.query_with_timeout(sql, timeout=300).to_arrow()  # type: ignore[assignment]
+    elif driver == "middleware-stream":
+        import middleware
+
+        conn = middleware.connect()
+        before = rss_mb("VmRSS:")
+        started = time.perf_counter()
+        count = 0
+        for _ in conn.cursor().stream(sql):
+            count += 1
+        rows = range(count)  # type: ignore[assignment]
+    elif driver == "middleware-query-arrow":
+        import pyarrow as pa
+
+        import middleware
+
+        conn = middleware.connect()
+        before = rss_mb("VmRSS:")
+        started = time.perf_counter()
+        rows = pa.table(conn.query_arrow(sql, timeout=300))  # type: ignore[assignment]
     elif driver == "psycopg":
         import psycopg
 
@@ -91,8 +111,17 @@ def main() -> None:
         raise SystemExit(f"unknown driver {driver}")
     elapsed = time.perf_counter() - started
     count = len(rows) if not hasattr(rows, "num_rows") else rows.num_rows
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{elapsed:.4f} {count} {peak:.1f}")
+    peak = rss_mb("VmHWM:")
+    print(f"{elapsed:.4f} {count} {peak:.1f} {peak - before:.1f}")
+
+
+def rss_mb(field: str) -> float:
+    """VmHWM (peak) or VmRSS (now): ru_maxrss would carry the parent's peak across exec."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":

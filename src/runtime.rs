@@ -73,31 +73,61 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     get().block_on(future)
 }
 
-/// Tells interruptible work that the user asked it to stop (Ctrl-C).
+/// Why work was asked to stop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Signal {
+    #[default]
+    Running,
+    /// The user asked it to stop (Ctrl-C, a cancelled asyncio task): an error.
+    Interrupt,
+    /// Whoever reads the rows has all it wants (a stream closed early): a
+    /// normal end, after the server stopped the statement.
+    Enough,
+}
+
+/// Tells interruptible work that it should stop, and why.
 #[derive(Clone, Debug)]
-pub struct Interrupt(watch::Receiver<bool>);
+pub struct Interrupt(watch::Receiver<Signal>);
+
+/// Fires an [`Interrupt`].
+#[derive(Debug)]
+pub struct Trigger(watch::Sender<Signal>);
+
+impl Trigger {
+    pub fn interrupt(&self) {
+        let _ = self.0.send(Signal::Interrupt);
+    }
+
+    pub fn enough(&self) {
+        let _ = self.0.send(Signal::Enough);
+    }
+}
 
 impl Interrupt {
-    /// Resolves once an interrupt was requested; never resolves otherwise.
-    pub async fn requested(&mut self) {
-        while !*self.0.borrow_and_update() {
+    /// Resolves once a stop was requested, with why; never resolves otherwise.
+    pub async fn requested(&mut self) -> Signal {
+        loop {
+            let signal = *self.0.borrow_and_update();
+            if signal != Signal::Running {
+                return signal;
+            }
             if self.0.changed().await.is_err() {
                 // The blocking side is gone: nobody can interrupt any more.
-                std::future::pending::<()>().await;
+                return std::future::pending().await;
             }
         }
     }
 
     /// An interrupt and the switch that fires it (e.g. an asyncio task's
-    /// cancellation).
-    pub fn new() -> (watch::Sender<bool>, Interrupt) {
-        let (tx, rx) = watch::channel(false);
-        (tx, Interrupt(rx))
+    /// cancellation, or a stream's end).
+    pub fn new() -> (Trigger, Interrupt) {
+        let (tx, rx) = watch::channel(Signal::Running);
+        (Trigger(tx), Interrupt(rx))
     }
 
     /// An interrupt that never fires, for callers without a signal source.
     pub fn never() -> Self {
-        let (tx, rx) = watch::channel(false);
+        let (tx, rx) = watch::channel(Signal::Running);
         std::mem::forget(tx);
         Interrupt(rx)
     }
@@ -118,8 +148,8 @@ where
     W: FnOnce(Interrupt) -> F,
     F: Future,
 {
-    let (tx, rx) = watch::channel(false);
-    let future = work(Interrupt(rx));
+    let (trigger, interrupt) = Interrupt::new();
+    let future = work(interrupt);
     get().block_on(async move {
         tokio::pin!(future);
         // Starting one period from now: awaiting an immediate first tick
@@ -131,7 +161,7 @@ where
                 output = &mut future => return Ok(output),
                 _ = tick.tick() => {
                     if let Err(signal) = poll_signal() {
-                        let _ = tx.send(true);
+                        trigger.interrupt();
                         let _ = tokio::time::timeout(INTERRUPT_GRACE, &mut future).await;
                         return Err(signal);
                     }

@@ -11,12 +11,14 @@ _Params = Sequence[Any] | Mapping[str, Any] | None
 _Timeout = float | datetime.timedelta | None
 
 __all__ = [
+    "ArrowStream",
     "AsyncSession",
     "Completions",
     "Connection",
     "Cursor",
     "Identity",
     "ResultSet",
+    "RowStream",
     "SecretInfo",
     "__version__",
     "check_access",
@@ -165,8 +167,18 @@ class Connection:
     @property
     def user(self) -> str:
         """The database user."""
-    def cursor(self) -> Cursor:
-        """A new cursor."""
+    def cursor(self, name: str | None = None) -> Cursor:
+        """A new cursor. With a ``name``, a server-side cursor (psycopg's
+        semantics): ``execute`` runs ``DECLARE name NO SCROLL CURSOR FOR ...``
+        inside the transaction and fetches ``itersize`` rows per round trip;
+        ``close()`` runs ``CLOSE``. Not in autocommit mode."""
+    def query_arrow(self, sql: str, params: _Params = None, *, timeout: _Timeout = None) -> ArrowStream:
+        """Run ``sql`` and return its result as Arrow record batches, built
+        from the wire in Rust (no Python object per value), read through the
+        Arrow PyCapsule stream interface: ``pyarrow.table(x)``,
+        ``pyarrow.RecordBatchReader.from_stream(x)``, ``polars.from_arrow(x)``.
+        Memory is bounded by a batch (65,536 rows). Errors up to the first
+        batch are raised here; ``timeout`` as ``query_with_timeout``."""
     def commit(self) -> None:
         """Commit the open transaction, if any."""
     def rollback(self) -> None:
@@ -201,6 +213,11 @@ class Cursor:
     """A PEP 249 cursor; ``execute`` fetches the whole result."""
 
     arraysize: int
+    itersize: int
+    """Rows a server-side cursor fetches per round trip (default 2000)."""
+    @property
+    def name(self) -> str | None:
+        """The server-side cursor's name, or None for a client-side cursor."""
     @property
     def connection(self) -> Connection: ...
     @property
@@ -223,13 +240,57 @@ class Cursor:
     def fetchone(self) -> tuple[Any, ...] | None: ...
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]: ...
     def fetchall(self) -> list[tuple[Any, ...]]: ...
+    def fetch_arrow_table(self) -> Any:
+        """The cursor's remaining rows as a ``pyarrow.Table``."""
     def close(self) -> None: ...
     def setinputsizes(self, sizes: Any) -> None: ...
     def setoutputsize(self, size: Any, column: Any = None) -> None: ...
     def query_with_timeout(self, sql: str, params: _Params = None, timeout: _Timeout = None) -> Rows: ...
+    def stream(self, sql: str, params: _Params = None) -> RowStream:
+        """Run ``sql`` and iterate over its rows as they arrive, with bounded
+        memory (a few thousand rows at a time, held back on the socket while
+        you work). Leaving the loop early, ``close()`` on the stream or on this
+        cursor cancels the statement on the server; the connection stays
+        usable (inside your own open transaction: after ``rollback()``). Bounded
+        by ``connect(timeout=...)`` when one was given. Another statement on
+        the connection while a stream is open raises ProgrammingError."""
     def __iter__(self) -> Iterator[tuple[Any, ...]]: ...
     def __next__(self) -> tuple[Any, ...]: ...
     def __enter__(self) -> Cursor: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> bool: ...
+
+@final
+class ArrowStream:
+    """What ``Connection.query_arrow()`` returns; read it once."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The Arrow PyCapsule stream interface (``requested_schema`` ignored)."""
+    def close(self) -> None:
+        """Stop reading: the statement is cancelled on the server if it runs."""
+
+@final
+class RowStream:
+    """What ``Cursor.stream()`` returns: an iterator of row tuples."""
+
+    @property
+    def description(
+        self,
+    ) -> list[tuple[str, int, None, None, None, None, None]] | None:
+        """(name, type OID, None x 5) per column, once the first rows arrived."""
+    @property
+    def rowcount(self) -> int:
+        """Rows returned, once the stream is exhausted; -1 before."""
+    def close(self) -> None:
+        """Stop reading: the statement is cancelled on the server."""
+    def __iter__(self) -> Iterator[tuple[Any, ...]]: ...
+    def __next__(self) -> tuple[Any, ...]: ...
+    def __enter__(self) -> RowStream: ...
     def __exit__(
         self,
         kind: type[BaseException] | None,

@@ -149,6 +149,14 @@ def _arrow_column(
     return pa.Array.from_buffers(types[kind], length, buffers, null_count=nulls)
 
 
+def _arrow_from_tuples(columns: list[str], rows: list[tuple[Any, ...]]) -> Any:
+    """A pyarrow Table from row tuples (``Cursor.fetch_arrow_table()``)."""
+    import pyarrow as pa
+
+    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    return pa.table({name: pa.array(list(col)) for name, col in zip(columns, values, strict=True)})
+
+
 def _all_ints(values: Any) -> bool:
     present = [v for v in values if v is not None]
     return bool(present) and all(isinstance(v, int) and not isinstance(v, bool) for v in present)

@@ -6,32 +6,12 @@ use serde_json::{Map, Value as Json};
 
 use crate::pg::query::Outcome;
 use crate::pg::value::Value;
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
-/// Days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
-const PG_EPOCH_DAYS: i64 = 10_957;
-
-/// (year, month, day) of a day count from 1970-01-01, proleptic Gregorian,
-/// for every day PostgreSQL can send (its dates reach 5874897 AD, past what
-/// chrono holds). Howard Hinnant's `civil_from_days`: integer steps, no
-/// overflow for any i32 day count or i64 microsecond timestamp.
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
+use crate::pg::wire::{MICROS_PER_DAY, civil};
 
 /// A date as PostgreSQL writes it (ISO, years past 9999 in full, no sign);
 /// years before 1 AD as chrono wrote them (-0001 is 2 BC).
 fn date_text(days_since_2000: i64) -> String {
-    let (y, m, d) = civil(days_since_2000 + PG_EPOCH_DAYS);
+    let (y, m, d) = civil(days_since_2000);
     if y >= 0 { format!("{y:04}-{m:02}-{d:02}") } else { format!("{y:05}-{m:02}-{d:02}") }
 }
 
@@ -216,7 +196,7 @@ mod tests {
     use crate::pg::query::Column;
 
     fn outcome() -> Outcome {
-        let col = |n: &str| Column { name: n.into(), type_oid: 0 };
+        let col = |n: &str| Column { name: n.into(), type_oid: 0, ty: None, type_modifier: -1 };
         Outcome {
             columns: vec![col("id"), col("name"), col("amount")],
             rows: vec![
@@ -225,6 +205,7 @@ mod tests {
                 vec![Value::Int(3), Value::Text(String::new()), Value::Numeric("-2".into())],
             ],
             rows_affected: Some(3),
+            stopped: false,
         }
     }
 

@@ -2,6 +2,8 @@
 //! connections, sessions (transactions, time limits, cancels), values,
 //! parameters and queries.
 
+pub mod arrow;
+mod backstop;
 pub mod bind;
 pub mod connect;
 pub mod guard;
@@ -9,5 +11,7 @@ pub mod params;
 pub mod query;
 pub mod session;
 pub mod statements;
+pub mod stream;
 pub mod tls;
 pub mod value;
+pub mod wire;

@@ -20,6 +20,26 @@ use crate::{Error, Result, duration};
 pub struct Column {
     pub name: String,
     pub type_oid: u32,
+    /// The type itself (None when only the OID is known).
+    pub ty: Option<Type>,
+    /// The declared modifier (numeric's precision and scale), -1 if none.
+    pub type_modifier: i32,
+}
+
+impl Column {
+    pub fn of(c: &tokio_postgres::Column) -> Column {
+        Column {
+            name: c.name().to_string(),
+            type_oid: c.type_().oid(),
+            ty: Some(c.type_().clone()),
+            type_modifier: c.type_modifier(),
+        }
+    }
+
+    /// The columns of a row.
+    pub fn of_row(row: &Row) -> Vec<Column> {
+        row.columns().iter().map(Column::of).collect()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -28,14 +48,27 @@ pub struct Outcome {
     pub rows: Vec<Vec<Value>>,
     /// Rows affected (INSERT/UPDATE/DELETE) or returned; None when unknown.
     pub rows_affected: Option<u64>,
+    /// The reader had enough and the statement was stopped before its end.
+    pub stopped: bool,
 }
 
 /// Rows are handed over in batches of this many as they arrive, so the
 /// receiver can turn them into its own form while the rest is on its way.
 pub const BATCH: usize = 4096;
 
-/// Receives a result's rows batch by batch, as the server sent them.
-pub type Sink<'a> = dyn FnMut(Vec<Row>) -> Result<()> + Send + 'a;
+/// Receives a result's rows batch by batch, as the server sent them. The
+/// statement reads no further rows until the returned future resolves: a
+/// sink that waits (a bounded channel to a slow reader) holds the result
+/// back on the socket, so memory stays bounded by a few batches.
+pub type Sink<'a> = dyn FnMut(Vec<Row>) -> Fed + Send + 'a;
+
+/// A sink's answer to one batch.
+pub type Fed = futures_util::future::BoxFuture<'static, Result<()>>;
+
+/// The answer of a sink that took the batch at once.
+pub fn taken(result: Result<()>) -> Fed {
+    Box::pin(std::future::ready(result))
+}
 
 /// Runs `sql` on `session` and collects every row as owned values (the CLI).
 pub async fn run(
@@ -47,10 +80,10 @@ pub async fn run(
 ) -> Result<Outcome> {
     let mut rows = Vec::new();
     let mut collect = |batch: Vec<Row>| {
-        for row in &batch {
+        taken(batch.iter().try_for_each(|row| {
             rows.push(value::row_values(row)?);
-        }
-        Ok(())
+            Ok(())
+        }))
     };
     let mut outcome = session.execute(sql, params, limit, interrupt, &mut collect).await?;
     outcome.rows = rows;
@@ -64,14 +97,6 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
     let oids: Vec<u32> = types.iter().map(Type::oid).collect();
     let cached = session.statements().get(sql, &oids);
     let from_cache = cached.is_some();
-    let statement = match cached {
-        Some(s) => s,
-        None => {
-            let s = session.client().prepare_typed(sql, &types).await.map_err(|e| session.fail(&e))?;
-            session.statements().put(sql, &oids, s.clone());
-            s
-        }
-    };
     // A cached statement whose tables changed under it is refused by the
     // server (0A000, "cached plan must not change result type"): prepared
     // afresh next time rather than failing for the rest of the connection.
@@ -81,6 +106,14 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
         }
         session.fail(e)
     };
+    let statement = match cached {
+        Some(s) => s,
+        None => {
+            let s = session.client().prepare_typed(sql, &types).await.map_err(|e| session.fail(&e))?;
+            session.statements().put(sql, &oids, s.clone());
+            s
+        }
+    };
     if statement.params().len() != params.len() {
         return Err(Error::Programming(format!(
             "the statement has {} parameter(s) but {} were given",
@@ -88,25 +121,25 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
             params.len()
         )));
     }
-    let columns =
-        statement.columns().iter().map(|c| Column { name: c.name().to_string(), type_oid: c.type_().oid() }).collect();
+    let columns = statement.columns().iter().map(Column::of).collect();
     let stream = session.client().query_raw(&statement, params.iter()).await.map_err(|e| failed(&e))?;
     pin_mut!(stream);
     let mut rows = Vec::with_capacity(BATCH);
     while let Some(row) = stream.next().await {
         rows.push(row.map_err(|e| failed(&e))?);
         if rows.len() == BATCH {
-            sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH)))?;
+            sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH))).await?;
         }
     }
     if !rows.is_empty() {
-        sink(rows)?;
+        sink(rows).await?;
     }
     let rows_affected = stream.rows_affected();
     if statements::changes_schema(sql) {
+        // DROP/ALTER/CREATE/SET can change what cached plans return.
         session.statements().clear();
     }
-    Ok(Outcome { columns, rows: Vec::new(), rows_affected })
+    Ok(Outcome { columns, rows: Vec::new(), rows_affected, stopped: false })
 }
 
 /// Our parameter encoder's refusal, found by type among the error's causes.

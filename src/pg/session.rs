@@ -23,16 +23,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join;
+use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, SimpleQueryMessage};
 
+use super::backstop::{Backstop, backstop_ms, prefix_sql, set_sql, shown};
 use super::bind::Param;
-use super::connect::{Link, chain, db_error};
+use super::connect::Link;
 use super::query::{self, Outcome, Sink};
 use super::statements::Statements;
-use crate::runtime::{self, Interrupt};
+
+mod audit;
+mod errors;
+mod streaming;
+
+use crate::runtime::{self, Interrupt, Signal};
 use crate::sync::Locked;
 use crate::{Error, Result};
+use errors::is_query_canceled;
 
 /// How long the CancelRequest itself may take (connect, send, server closes).
 pub const CANCEL_BOUND: Duration = Duration::from_secs(2);
@@ -43,8 +50,6 @@ pub const DRAIN_BOUND: Duration = Duration::from_secs(3);
 /// it only matters when the client died and cannot cancel, and must exceed
 /// both bounds above so that it never pre-empts our own cancel.
 pub const BACKSTOP_MARGIN: Duration = Duration::from_secs(10);
-/// PostgreSQL's statement_timeout is an int of milliseconds.
-const MAX_STATEMENT_TIMEOUT_MS: u64 = i32::MAX as u64;
 
 /// A live connection and what it is in the middle of.
 pub struct Session {
@@ -55,6 +60,9 @@ pub struct Session {
     state: tokio::sync::Mutex<State>,
     autocommit: AtomicBool,
     in_transaction: AtomicBool,
+    /// A stream's reader is still reading: another statement now would wait
+    /// for it forever (same thread), so it is refused instead.
+    streaming: AtomicBool,
     audited: std::sync::OnceLock<Audited>,
 }
 
@@ -74,19 +82,13 @@ struct State {
     backstop: Option<Backstop>,
 }
 
-struct Backstop {
-    ms: u64,
-    /// The session's own value, to put back (as `SHOW` printed it).
-    previous: String,
-    /// Set with SET LOCAL inside our transaction: it ends with it.
-    local: bool,
-}
-
 /// Why a statement was stopped before it finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
     Deadline(Duration),
     Interrupt,
+    /// The reader had enough (a stream closed early): a normal end.
+    Enough,
 }
 
 /// How bounded work ended.
@@ -110,6 +112,7 @@ impl Session {
             state: tokio::sync::Mutex::default(),
             autocommit: AtomicBool::new(false),
             in_transaction: AtomicBool::new(false),
+            streaming: AtomicBool::new(false),
             audited: std::sync::OnceLock::new(),
         }
     }
@@ -176,6 +179,19 @@ impl Session {
         sql: &str,
         params: &[Param],
         limit: Option<Duration>,
+        interrupt: Interrupt,
+        sink: &mut Sink<'_>,
+    ) -> Result<Outcome> {
+        self.check_not_streaming()?;
+        self.execute_streamed(sql, params, limit, interrupt, sink).await
+    }
+
+    /// A stream's own statement (see [`super::stream`]).
+    pub(super) async fn execute_streamed(
+        &self,
+        sql: &str,
+        params: &[Param],
+        limit: Option<Duration>,
         mut interrupt: Interrupt,
         sink: &mut Sink<'_>,
     ) -> Result<Outcome> {
@@ -202,44 +218,12 @@ impl Session {
             self.begin(&mut state).await?;
         }
         let result = self.run(&mut state, sql, params, limit, interrupt, sink).await;
-        if began && result.is_err() && !self.is_closed() {
+        let undone = result.as_ref().map_or(true, |o| o.stopped);
+        if began && undone && !self.is_closed() {
             self.finish_transaction(&mut state, "ROLLBACK").await?;
         }
         flight.land();
         result
-    }
-
-    /// A DEBUG record (SQL text only at this level) and the audit event.
-    fn record(&self, sql: &str, started: Instant, result: &Result<Outcome>) {
-        let took_ms = started.elapsed().as_secs_f64() * 1e3;
-        let (outcome, rows, sqlstate) = match result {
-            Ok(o) => ("ok", o.rows_affected, None),
-            Err(Error::QueryTimeout { cancelled, .. }) => {
-                ("timeout", None, cancelled.then(|| SqlState::QUERY_CANCELED.code().to_string()))
-            }
-            Err(Error::Database(db)) => ("error", None, Some(db.sqlstate.clone())),
-            Err(_) => ("error", None, None),
-        };
-        log::debug!(
-            "query {outcome} on {} in {took_ms:.1} ms ({} rows): {}",
-            self.label(),
-            rows.map_or_else(|| "no".to_string(), |n| n.to_string()),
-            sql.chars().take(2000).collect::<String>()
-        );
-        if !crate::logging::audit_wanted() {
-            return;
-        }
-        let who = self.audited.get();
-        crate::logging::audit(crate::logging::Audit {
-            event: "query",
-            outcome,
-            arn: who.and_then(|w| w.arn.clone()),
-            database: who.map(|w| w.database.clone()).unwrap_or_default(),
-            db_user: who.map(|w| w.db_user.clone()).unwrap_or_default(),
-            duration_ms: took_ms,
-            rows,
-            sqlstate,
-        });
     }
 
     /// Ends the transaction, if one is open (nothing to do otherwise).
@@ -252,6 +236,7 @@ impl Session {
     }
 
     async fn end(&self, mut interrupt: Interrupt, sql: &'static str) -> Result<()> {
+        self.check_not_streaming()?;
         let mut state = self.state.lock().await;
         self.check_open()?;
         if !self.in_transaction() {
@@ -359,6 +344,9 @@ impl Session {
             Ended::Stopped { why, drained } => (drained, Some(why)),
         };
         let Some((set, outcome)) = ended else {
+            if stop == Some(Stop::Enough) {
+                return Ok(Outcome { stopped: true, ..Outcome::default() });
+            }
             return Err(stopped_unconfirmed(stop, started, self.label()));
         };
         if let Some(set) = set {
@@ -379,6 +367,9 @@ impl Session {
         }
         match (why, outcome) {
             (Stop::Interrupt, _) => Err(Error::Interrupted),
+            // It completed before the cancel landed: nothing was undone.
+            (Stop::Enough, Ok(done)) => Ok(done),
+            (Stop::Enough, Err(_)) => Ok(Outcome { stopped: true, ..Outcome::default() }),
             (Stop::Deadline(limit), Err(e)) if consumed => {
                 Err(query::timeout_error(limit, started, true, &e.to_string()))
             }
@@ -409,7 +400,10 @@ impl Session {
             biased;
             out = &mut work => return Ended::Done(out),
             () = deadline => Stop::Deadline(limit.unwrap_or_default()),
-            () = interrupt.requested() => Stop::Interrupt,
+            signal = interrupt.requested() => match signal {
+                Signal::Enough => Stop::Enough,
+                _ => Stop::Interrupt,
+            },
         };
         let cancel = runtime::spawn(self.link.clone().cancel());
         let delivered = matches!(tokio::time::timeout(CANCEL_BOUND, cancel).await, Ok(Ok(Ok(()))));
@@ -424,33 +418,6 @@ impl Session {
                 Ended::Stopped { why, drained: None }
             }
         }
-    }
-
-    /// Maps an error from a query on this session; an error that means the
-    /// connection is gone marks it closed before anyone sees the error.
-    pub(super) fn fail(&self, e: &tokio_postgres::Error) -> Error {
-        if let Some(db) = e.as_db_error() {
-            let gone = [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW]
-                .contains(db.code())
-                || matches!(db.severity(), "FATAL" | "PANIC");
-            if gone {
-                self.mark_closed();
-            }
-            return Error::Database(Box::new(db_error(db)));
-        }
-        if let Some(param) = query::param_error(e) {
-            // Our own parameter encoder refused a value: a data problem, not the connection's.
-            return Error::Data(param);
-        }
-        if e.is_closed() || self.is_closed() || is_io(e) {
-            self.mark_closed();
-            return Error::Operational(format!(
-                "the connection to {} was lost ({}); reconnect to continue",
-                self.label(),
-                chain(e)
-            ));
-        }
-        Error::Operational(format!("query on {} failed: {}", self.label(), chain(e)))
     }
 }
 
@@ -472,72 +439,9 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn is_query_canceled(e: &tokio_postgres::Error) -> bool {
-    e.code() == Some(&SqlState::QUERY_CANCELED)
-}
-
-/// An IO error (EOF, reset) under the tokio-postgres error: the link is gone.
-fn is_io(e: &tokio_postgres::Error) -> bool {
-    std::error::Error::source(e).is_some_and(<dyn std::error::Error>::is::<std::io::Error>)
-}
-
-fn backstop_ms(limit: Duration) -> u64 {
-    u64::try_from((limit + BACKSTOP_MARGIN).as_millis()).unwrap_or(u64::MAX).min(MAX_STATEMENT_TIMEOUT_MS)
-}
-
-fn set_sql(value: &str, local: bool) -> String {
-    let scope = if local { "LOCAL " } else { "" };
-    format!("SET {scope}statement_timeout = '{}'", value.replace('\'', "''"))
-}
-
-/// What goes out before the statement: put back the old backstop (when
-/// there is one and it is not wanted as is), then read the session's own
-/// value and set the new one. One simple query, so all or nothing applies.
-fn prefix_sql(old: Option<&Backstop>, want: Option<u64>, local: bool) -> Option<String> {
-    let mut parts = Vec::new();
-    if let Some(old) = old {
-        parts.push(set_sql(&old.previous, old.local));
-    }
-    if let Some(ms) = want {
-        parts.push("SHOW statement_timeout".to_string());
-        parts.push(set_sql(&ms.to_string(), local));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-/// The value `SHOW` printed.
-fn shown(messages: &[SimpleQueryMessage]) -> Option<String> {
-    messages.iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
-        _ => None,
-    })
-}
-
 fn stopped_unconfirmed(stop: Option<Stop>, started: Instant, label: &str) -> Error {
     match stop {
         Some(Stop::Deadline(limit)) => query::unconfirmed_timeout(limit, started, label),
         _ => Error::Interrupted,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_backstop_is_clamped_to_postgresqls_range() {
-        assert_eq!(backstop_ms(Duration::from_secs(1)), 11_000);
-        assert_eq!(backstop_ms(Duration::from_secs(60 * 86_400)), MAX_STATEMENT_TIMEOUT_MS);
-    }
-
-    #[test]
-    fn the_prefix_puts_back_then_sets_in_one_query() {
-        let old = Backstop { ms: 11_000, previous: "0".into(), local: false };
-        assert_eq!(
-            prefix_sql(Some(&old), Some(12_000), true).as_deref(),
-            Some("SET statement_timeout = '0'; SHOW statement_timeout; SET LOCAL statement_timeout = '12000'")
-        );
-        assert_eq!(prefix_sql(None, None, false), None);
-        assert_eq!(set_sql("it's", false), "SET statement_timeout = 'it''s'");
     }
 }

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use tokio::sync::watch;
 
 use super::access::{PyIdentity, Whoami, check_access_work, whoami_work};
 use super::args::{prepare, timeout_arg};
@@ -29,9 +28,9 @@ use super::convert;
 use super::exceptions::InterfaceError;
 use crate::broker;
 use crate::config::Database;
-use crate::pg::query::Outcome;
+use crate::pg::query::{self, Outcome};
 use crate::pg::session::Session;
-use crate::runtime::{self, Interrupt};
+use crate::runtime::{self, Interrupt, Trigger};
 use crate::sync::Locked;
 
 /// What a task hands back, before it becomes a Python object.
@@ -45,7 +44,7 @@ enum Done {
 struct Shared {
     finished: Mutex<Vec<(u64, Done)>>,
     waker: UnixStream,
-    running: Mutex<HashMap<u64, watch::Sender<bool>>>,
+    running: Mutex<HashMap<u64, Trigger>>,
     next: AtomicU64,
     pid: u32,
 }
@@ -142,7 +141,7 @@ impl Completions {
     /// The awaiting task was cancelled: stop the work (a cancel on the server).
     fn interrupt(&self, id: u64) {
         if let Some(trigger) = self.shared.running.locked().remove(&id) {
-            let _ = trigger.send(true);
+            trigger.interrupt();
         }
     }
 
@@ -178,7 +177,7 @@ impl Completions {
             let mut kept = Vec::new();
             let mut sink = |batch: Vec<tokio_postgres::Row>| {
                 kept.extend(batch);
-                Ok(())
+                query::taken(Ok(()))
             };
             let outcome = session.execute(&sql, &params, limit, interrupt, &mut sink).await;
             Done::Executed(outcome.map(|o| (o, kept)), rows)

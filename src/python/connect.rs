@@ -103,6 +103,8 @@ pub(super) struct Opening {
     pub db: Database,
     pub user: String,
     pub default_timeout: Duration,
+    /// The timeout `connect()` was given, which also bounds streams.
+    pub stream_limit: Option<Duration>,
     profile: Option<String>,
 }
 
@@ -128,8 +130,10 @@ impl Opening {
     ) -> PyResult<Opening> {
         let req = Request::new(&config, Some(name), user.as_deref(), None)?;
         let (db, user) = (req.db.clone(), req.user.to_string());
-        let default_timeout = broker::query_timeout(&db, timeout_arg(timeout)?)?;
-        Ok(Opening { config, db, user, default_timeout, profile })
+        let asked = timeout_arg(timeout)?;
+        let default_timeout = broker::query_timeout(&db, asked)?;
+        let stream_limit = asked.map(|_| default_timeout);
+        Ok(Opening { config, db, user, default_timeout, stream_limit, profile })
     }
 
     /// The IO part: access check, password, login (Send, for any runtime task).
@@ -147,7 +151,7 @@ impl Opening {
 fn open(py: Python<'_>, opening: Opening, autocommit: bool) -> PyResult<Connection> {
     let work = opening.session();
     let session = wait(py, move |_| work)?;
-    Connection::new(session, opening.db, opening.user, opening.default_timeout, autocommit)
+    Connection::new(session, opening.db, opening.user, (opening.default_timeout, opening.stream_limit), autocommit)
 }
 
 #[pyfunction]

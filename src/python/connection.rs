@@ -11,6 +11,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
 
 use super::args::{prepare, timeout_arg};
+use super::arrow::ArrowStream;
 use super::blocking::wait;
 use super::convert;
 use super::cursor::Cursor;
@@ -19,8 +20,9 @@ use super::result::ResultSet;
 use crate::broker;
 use crate::config::Database;
 use crate::pg::bind::Param;
-use crate::pg::query::Outcome;
+use crate::pg::query::{self, Outcome};
 use crate::pg::session::Session;
+use crate::pg::stream::RowFeed;
 use crate::sync::Locked;
 
 /// A connection to one database as one database user.
@@ -33,6 +35,8 @@ pub struct Connection {
     user: String,
     /// The limit `query_with_timeout` uses when none is given.
     default_timeout: Duration,
+    /// The timeout `connect()` was given: it bounds `stream()` too.
+    stream_limit: Option<Duration>,
 }
 
 /// A statement's rows: Python tuples, or the wire rows for [`ResultSet`].
@@ -46,7 +50,7 @@ impl Connection {
         session: Session,
         database: Database,
         user: String,
-        default_timeout: Duration,
+        (default_timeout, stream_limit): (Duration, Option<Duration>),
         autocommit: bool,
     ) -> PyResult<Self> {
         session.set_autocommit(autocommit)?;
@@ -56,7 +60,16 @@ impl Connection {
             database,
             user,
             default_timeout,
+            stream_limit,
         })
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.session.locked().as_ref().is_some_and(|s| s.in_transaction() && !s.is_closed())
+    }
+
+    pub fn stream_limit(&self) -> Option<Duration> {
+        self.stream_limit
     }
 
     pub(super) fn live(&self) -> PyResult<Arc<Session>> {
@@ -128,22 +141,15 @@ impl Connection {
         let failed: Arc<Mutex<Option<PyErr>>> = Arc::default();
         let slot = failed.clone();
         let result = wait(py, move |interrupt| async move {
-            let mut sink = |batch: Vec<tokio_postgres::Row>| -> crate::Result<()> {
+            let mut sink = |batch: Vec<tokio_postgres::Row>| {
                 if raw {
                     keep.locked().extend(batch);
-                    return Ok(());
+                    return query::taken(Ok(()));
                 }
-                Python::attach(|py| {
-                    let list = target.bind(py);
-                    for row in batch {
-                        list.append(convert::row(py, &row)?)?;
-                    }
-                    Ok::<_, PyErr>(())
-                })
-                .map_err(|e| {
+                query::taken(Python::attach(|py| convert::extend(py, target.bind(py), &batch)).map_err(|e| {
                     *slot.locked() = Some(e);
                     crate::Error::Data("a value could not be converted to Python".into())
-                })
+                }))
             };
             session.execute(&sql, &params, limit, interrupt, &mut sink).await
         });
@@ -230,9 +236,11 @@ impl Connection {
         Err(pyo3::exceptions::PyAttributeError::new_err(format!("'Connection' object has no attribute {name:?}")))
     }
 
-    fn cursor(slf: &Bound<'_, Self>) -> PyResult<Cursor> {
+    /// A cursor; with a `name`, a server-side cursor (DECLARE / FETCH).
+    #[pyo3(signature = (name=None))]
+    fn cursor(slf: &Bound<'_, Self>, name: Option<String>) -> PyResult<Cursor> {
         slf.get().live()?;
-        Ok(Cursor::new(slf.clone().unbind()))
+        Ok(Cursor::new(slf.clone().unbind(), name))
     }
 
     fn commit(&self, py: Python<'_>) -> PyResult<()> {
@@ -287,6 +295,21 @@ impl Connection {
         timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.query_with_timeout_py(py, sql, params, timeout)
+    }
+
+    /// The result as Arrow record batches, built from the wire in Rust.
+    #[pyo3(signature = (sql, params=None, *, timeout=None))]
+    fn query_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<ArrowStream> {
+        let limit = self.limit(timeout)?;
+        let (sql, values) = prepare(sql, params)?;
+        let feed = RowFeed::start(self.live()?, sql, values, Some(limit))?;
+        ArrowStream::open(py, feed)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -1,8 +1,7 @@
-//! Values across the boundary: decoded rows ([`Value`]) to Python objects,
-//! and Python parameters to owned [`Param`]s. Type objects used per value are
-//! looked up once (PyOnceLock).
+//! Values across the boundary: wire bytes to Python objects (through the
+//! one decoder, [`crate::pg::wire`]), and Python parameters to owned
+//! [`Param`]s. Type objects used per value are looked up once (PyOnceLock).
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -11,11 +10,12 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDate, PyDateTime, PyDelta, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString,
     PyTime, PyTuple, PyTzInfo,
 };
+use tokio_postgres::Row;
 
 use super::exceptions::DataError;
 use crate::pg::bind::Param;
-use crate::pg::value::{MAX_ARRAY_DIMS, Raw, Value, decode};
-use tokio_postgres::types::Type;
+use crate::pg::value::{MAX_ARRAY_DIMS, Value, decode};
+use crate::pg::wire::{self, Kind, MICROS_PER_DAY, Problem};
 
 static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static UUID: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -31,14 +31,6 @@ fn cached<'py>(
     cell.get_or_try_init(py, || Ok::<_, PyErr>(py.import(module)?.getattr(name)?.unbind())).map(|o| o.bind(py).clone())
 }
 
-fn epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date").and_hms_opt(0, 0, 0).expect("valid time")
-}
-
-fn u8_of(v: u32) -> u8 {
-    u8::try_from(v).expect("calendar fields fit in u8")
-}
-
 /// One value as a Python object.
 pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
@@ -51,22 +43,16 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
         Value::Bytes(b) => PyBytes::new(py, b).into_any(),
         Value::Date(days) => date(py, *days)?,
         Value::Time(micros) => {
-            let t = time_of_day(*micros);
-            PyTime::new(py, u8_of(t.hour()), u8_of(t.minute()), u8_of(t.second()), t.nanosecond() / 1000, None)?
-                .into_any()
+            let (h, m, s, us) = wire::clock((*micros).clamp(0, MICROS_PER_DAY - 1));
+            PyTime::new(py, h, m, s, us, None)?.into_any()
         }
-        Value::TimeTz { micros, offset } => {
-            let zone = PyTzInfo::fixed_offset(py, PyDelta::new(py, 0, *offset, 0, true)?)?;
-            let t = time_of_day(*micros);
-            PyTime::new(py, u8_of(t.hour()), u8_of(t.minute()), u8_of(t.second()), t.nanosecond() / 1000, Some(&zone))?
-                .into_any()
-        }
+        Value::TimeTz { micros, offset } => time_tz(py, *micros, *offset)?,
         Value::Timestamp(micros) => timestamp(py, *micros, false)?,
         Value::TimestampTz(micros) => timestamp(py, *micros, true)?,
         Value::Interval { months, days, micros } => {
             // A month has no fixed length; 30 days, as psycopg does.
-            let total_days = i64::from(*months) * 30 + i64::from(*days) + micros.div_euclid(86_400_000_000);
-            let rest = micros.rem_euclid(86_400_000_000);
+            let total_days = i64::from(*months) * 30 + i64::from(*days) + micros.div_euclid(MICROS_PER_DAY);
+            let rest = micros.rem_euclid(MICROS_PER_DAY);
             PyDelta::new(
                 py,
                 i32::try_from(total_days).unwrap_or(i32::MAX),
@@ -88,92 +74,79 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
     })
 }
 
+/// How each column of a result is decoded, worked out once per batch.
+pub fn kinds(row: &Row) -> Vec<Kind> {
+    row.columns().iter().map(|c| Kind::of(c.type_())).collect()
+}
+
 /// A row as a tuple, straight from the wire bytes.
-pub fn row<'py>(py: Python<'py>, row: &tokio_postgres::Row) -> PyResult<Bound<'py, PyTuple>> {
+pub fn row<'py>(py: Python<'py>, row: &Row) -> PyResult<Bound<'py, PyTuple>> {
+    row_of(py, row, &kinds(row))
+}
+
+/// A row as a tuple, with its columns' kinds known.
+pub fn row_of<'py>(py: Python<'py>, row: &Row, kinds: &[Kind]) -> PyResult<Bound<'py, PyTuple>> {
     // Sized up front: collecting Results cannot (one reallocation a row).
     let mut items = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        items.push(cell(py, row, i)?);
+    for (i, kind) in kinds.iter().enumerate() {
+        items.push(cell_of(py, row, i, *kind)?);
     }
     PyTuple::new(py, items)
 }
 
+/// Appends a batch of rows to `list` as tuples.
+pub fn extend<'py>(py: Python<'py>, list: &Bound<'py, PyList>, batch: &[Row]) -> PyResult<()> {
+    let Some(first) = batch.first() else { return Ok(()) };
+    let kinds = kinds(first);
+    for r in batch {
+        list.append(row_of(py, r, &kinds)?)?;
+    }
+    Ok(())
+}
+
+/// One column of a row as a Python object.
+pub fn cell<'py>(py: Python<'py>, row: &Row, i: usize) -> PyResult<Bound<'py, PyAny>> {
+    cell_of(py, row, i, Kind::of(row.columns()[i].type_()))
+}
+
 #[inline]
-/// One column of a row as a Python object: the common scalar types directly
-/// from the wire bytes, the rest through [`Value`].
-pub fn cell<'py>(py: Python<'py>, row: &tokio_postgres::Row, i: usize) -> PyResult<Bound<'py, PyAny>> {
-    let column = &row.columns()[i];
-    let Raw(raw) = row.try_get::<_, Raw<'_>>(i).map_err(|e| DataError::new_err(e.to_string()))?;
-    let Some(raw) = raw else { return Ok(py.None().into_bound(py)) };
-    let ty = column.type_();
-    let fixed = |n: usize| -> PyResult<&[u8]> {
-        raw.get(..n).ok_or_else(|| DataError::new_err(format!("column {:?}: truncated value", column.name())))
-    };
-    Ok(match *ty {
-        Type::INT8 => i64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes")).into_bound_py_any(py)?,
-        Type::INT4 => i32::from_be_bytes(fixed(4)?.try_into().expect("4 bytes")).into_bound_py_any(py)?,
-        Type::INT2 => i16::from_be_bytes(fixed(2)?.try_into().expect("2 bytes")).into_bound_py_any(py)?,
-        Type::FLOAT8 => PyFloat::new(py, f64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes"))).into_any(),
-        Type::BOOL => PyBool::new(py, fixed(1)?[0] != 0).to_owned().into_any(),
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
-            let text = std::str::from_utf8(raw).map_err(|e| {
-                DataError::new_err(format!(
-                    "column {:?} holds text that is not valid UTF-8 (at byte {}); the database's encoding is \
-                     probably SQL_ASCII: convert it in SQL (e.g. convert_to(col, 'LATIN1')) or select it as bytea",
-                    column.name(),
-                    e.valid_up_to()
-                ))
-            })?;
-            PyString::new(py, text).into_any()
-        }
-        _ => {
-            let value = decode(ty, raw).map_err(|e| DataError::new_err(format!("column {:?}: {e}", column.name())))?;
-            to_py(py, &value)?
-        }
+fn cell_of<'py>(py: Python<'py>, row: &Row, i: usize, kind: Kind) -> PyResult<Bound<'py, PyAny>> {
+    let Some(raw) = wire::raw(row, i)? else { return Ok(py.None().into_bound(py)) };
+    let failed = |p: Problem| PyErr::from(wire::column_error(row.columns()[i].name(), &p));
+    Ok(match kind {
+        Kind::Int8 => wire::int8(raw).map_err(failed)?.into_bound_py_any(py)?,
+        Kind::Int4 => wire::int4(raw).map_err(failed)?.into_bound_py_any(py)?,
+        Kind::Int2 => wire::int2(raw).map_err(failed)?.into_bound_py_any(py)?,
+        Kind::Float8 => PyFloat::new(py, wire::float8(raw).map_err(failed)?).into_any(),
+        Kind::Bool => PyBool::new(py, wire::bool(raw).map_err(failed)?).to_owned().into_any(),
+        Kind::Text => PyString::new(py, wire::text(raw).map_err(failed)?).into_any(),
+        Kind::Bytea => PyBytes::new(py, raw).into_any(),
+        Kind::Date => date(py, wire::date(raw).map_err(failed)?)?,
+        Kind::Timestamp => timestamp(py, wire::timestamp(raw).map_err(failed)?, false)?,
+        Kind::TimestampTz => timestamp(py, wire::timestamp(raw).map_err(failed)?, true)?,
+        _ => to_py(py, &decode(row.columns()[i].type_(), raw).map_err(failed)?)?,
     })
 }
 
-fn time_of_day(micros: i64) -> chrono::NaiveTime {
-    chrono::NaiveTime::from_num_seconds_from_midnight_opt(
-        u32::try_from(micros / 1_000_000).unwrap_or(0),
-        u32::try_from(micros % 1_000_000).unwrap_or(0) * 1000,
-    )
-    .unwrap_or_default()
+/// PostgreSQL's +/-infinity (and dates Python cannot hold) clamp to date.max/min.
+fn date(py: Python<'_>, days: i32) -> PyResult<Bound<'_, PyAny>> {
+    let (y, m, d) = wire::civil(wire::clamp_days(days).into());
+    Ok(PyDate::new(py, i32::try_from(y).expect("clamped"), m, d)?.into_any())
 }
 
-fn date(py: Python<'_>, days: i32) -> PyResult<Bound<'_, PyAny>> {
-    // PostgreSQL's +/-infinity (and dates Python cannot hold) clamp to date.max/min.
-    let d = epoch().date().checked_add_signed(chrono::Duration::days(i64::from(days)));
-    let d = match d {
-        Some(d) if (1..=9999).contains(&d.year()) => d,
-        _ if days > 0 => NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid"),
-        _ => NaiveDate::from_ymd_opt(1, 1, 1).expect("valid"),
-    };
-    Ok(PyDate::new(py, d.year(), u8_of(d.month()), u8_of(d.day()))?.into_any())
+/// timetz: a `time` with a fixed-offset `tzinfo`.
+fn time_tz(py: Python<'_>, micros: i64, offset: i32) -> PyResult<Bound<'_, PyAny>> {
+    let (h, m, s, us) = wire::clock(micros.clamp(0, MICROS_PER_DAY - 1));
+    let zone = PyTzInfo::fixed_offset(py, PyDelta::new(py, 0, offset, 0, true)?)?;
+    Ok(PyTime::new(py, h, m, s, us, Some(&zone))?.into_any())
 }
 
 fn timestamp(py: Python<'_>, micros: i64, utc: bool) -> PyResult<Bound<'_, PyAny>> {
-    let t = epoch().checked_add_signed(chrono::Duration::microseconds(micros));
-    let t = match t {
-        Some(t) if (1..=9999).contains(&t.year()) => t,
-        _ if micros > 0 => {
-            NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid").and_hms_micro_opt(23, 59, 59, 999_999).expect("valid")
-        }
-        _ => NaiveDate::from_ymd_opt(1, 1, 1).expect("valid").and_hms_opt(0, 0, 0).expect("valid"),
-    };
+    let micros = wire::clamp_micros(micros);
+    let (y, mo, d) = wire::civil(micros.div_euclid(MICROS_PER_DAY));
+    let (h, mi, s, us) = wire::clock(micros.rem_euclid(MICROS_PER_DAY));
     let tz = if utc { Some(PyTzInfo::utc(py)?) } else { None };
-    Ok(PyDateTime::new(
-        py,
-        t.year(),
-        u8_of(t.month()),
-        u8_of(t.day()),
-        u8_of(t.hour()),
-        u8_of(t.minute()),
-        u8_of(t.second()),
-        t.nanosecond() / 1000 % 1_000_000,
-        tz.as_deref(),
-    )?
-    .into_any())
+    Ok(PyDateTime::new(py, i32::try_from(y).expect("clamped"), mo, d, h, mi, s, us, tz.as_deref())?.into_any())
 }
 
 /// One Python parameter as an owned [`Param`].

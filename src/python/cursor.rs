@@ -2,12 +2,15 @@
 //! psycopg's default client-side cursor), through its connection's session.
 
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyWeakrefReference};
 
 use super::args::prepare;
+use super::arrow::ArrowStream;
 use super::connection::Connection;
 use super::exceptions::{InterfaceError, ProgrammingError};
+use super::stream::RowStream;
 use crate::pg::query::Outcome;
+use crate::pg::stream::RowFeed;
 
 /// A PEP 249 cursor. Results are fetched in full by `execute` (like
 /// psycopg's default client-side cursor).
@@ -24,11 +27,40 @@ pub struct Cursor {
     #[pyo3(get, set)]
     arraysize: usize,
     closed: bool,
+    /// The stream this cursor started last, if it is still alive: closing
+    /// the cursor closes it. Weak, so that leaving a `for` loop over it
+    /// drops it (which cancels its statement).
+    stream: Option<Py<PyWeakrefReference>>,
+    /// A server-side cursor's name (`conn.cursor(name=...)`).
+    #[pyo3(get)]
+    name: Option<String>,
+    /// Rows a server-side cursor fetches per round trip.
+    #[pyo3(get, set)]
+    itersize: usize,
+    /// The server-side cursor is declared and may have rows left.
+    declared: bool,
+    exhausted: bool,
 }
 
+/// psycopg's default `itersize`.
+const ITERSIZE: usize = 2000;
+
 impl Cursor {
-    pub(super) fn new(connection: Py<Connection>) -> Self {
-        Cursor { connection, rows: None, position: 0, description: None, rowcount: -1, arraysize: 1, closed: false }
+    pub(super) fn new(connection: Py<Connection>, name: Option<String>) -> Self {
+        Cursor {
+            connection,
+            rows: None,
+            position: 0,
+            description: None,
+            rowcount: -1,
+            arraysize: 1,
+            closed: false,
+            stream: None,
+            name,
+            itersize: ITERSIZE,
+            declared: false,
+            exhausted: true,
+        }
     }
 
     fn check_open(&self, py: Python<'_>) -> PyResult<()> {
@@ -48,6 +80,74 @@ impl Cursor {
         self.rows = Some(list);
         self.position = 0;
         Ok(())
+    }
+
+    fn close_stream(&mut self, py: Python<'_>) {
+        let Some(weak) = self.stream.take() else { return };
+        if let Some(stream) = weak.bind(py).upgrade_as::<RowStream>().ok().flatten()
+            && let Ok(mut stream) = stream.try_borrow_mut()
+        {
+            stream.close();
+        }
+    }
+
+    /// The server-side cursor's name as an SQL identifier.
+    fn quoted(&self) -> Option<String> {
+        self.name.as_ref().map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
+    }
+
+    /// DECLARE ... NO SCROLL CURSOR (inside the transaction, as psycopg),
+    /// then the first page, which also gives the description.
+    fn declare(&mut self, py: Python<'_>, sql: String, values: Vec<crate::pg::bind::Param>) -> PyResult<()> {
+        let quoted = self.quoted().expect("a named cursor");
+        self.close_server_side(py);
+        let conn = self.connection.clone_ref(py);
+        conn.bind(py).get().run(py, format!("DECLARE {quoted} NO SCROLL CURSOR FOR {sql}"), values, None)?;
+        self.declared = true;
+        self.exhausted = false;
+        let list = PyList::empty(py).unbind();
+        self.rows = Some(list);
+        self.refill(py, Some(self.itersize.max(1)))?;
+        Ok(())
+    }
+
+    /// A server-side cursor fetches more when fewer than `want` rows (all
+    /// when None) are buffered.
+    fn refill(&mut self, py: Python<'_>, want: Option<usize>) -> PyResult<()> {
+        let buffered = self.rows.as_ref().map_or(0, |r| r.bind(py).len().saturating_sub(self.position));
+        if !self.declared || self.exhausted || want.is_some_and(|w| buffered >= w) {
+            return Ok(());
+        }
+        let quoted = self.quoted().expect("a named cursor");
+        let count = want.map(|w| self.itersize.max(w - buffered));
+        let sql = match count {
+            Some(n) => format!("FETCH FORWARD {n} FROM {quoted}"),
+            None => format!("FETCH ALL FROM {quoted}"),
+        };
+        let conn = self.connection.clone_ref(py);
+        let (outcome, page) = conn.bind(py).get().run(py, sql, Vec::new(), None)?;
+        let got = page.bind(py).len();
+        self.exhausted = count.is_none_or(|n| got < n);
+        let rest = self.take(py, None);
+        rest.call_method1("extend", (page.bind(py),))?;
+        let fetched = i64::try_from(got).unwrap_or(i64::MAX);
+        let before = if self.description.is_some() { self.rowcount.max(0) } else { 0 };
+        self.take_outcome(py, &outcome, rest.unbind())?;
+        self.rowcount = before + fetched;
+        Ok(())
+    }
+
+    /// CLOSE the server-side cursor while its transaction is still open.
+    fn close_server_side(&mut self, py: Python<'_>) {
+        if !self.declared {
+            return;
+        }
+        self.declared = false;
+        let conn = self.connection.bind(py).get();
+        if conn.in_transaction() {
+            let quoted = self.quoted().expect("a named cursor");
+            let _ = conn.run(py, format!("CLOSE {quoted}"), Vec::new(), None);
+        }
     }
 
     fn reset(&mut self) {
@@ -101,6 +201,10 @@ impl Cursor {
             None => None,
         };
         slf.reset();
+        if slf.name.is_some() {
+            slf.declare(py, sql, values)?;
+            return Ok(slf);
+        }
         let (outcome, list) = conn.bind(py).get().run(py, sql, values, limit)?;
         slf.take_outcome(py, &outcome, list)?;
         Ok(slf)
@@ -131,6 +235,10 @@ impl Cursor {
         let Some(rows) = &self.rows else { return Ok(None) };
         let rows = rows.bind(py);
         if self.position >= rows.len() {
+            if self.declared && !self.exhausted {
+                self.refill(py, Some(1))?;
+                return self.fetchone(py);
+            }
             return Ok(None);
         }
         let row = rows.get_item(self.position)?;
@@ -143,13 +251,47 @@ impl Cursor {
         self.check_open(py)?;
         self.no_result_set()?;
         let n = size.unwrap_or(self.arraysize);
+        self.refill(py, Some(n))?;
         Ok(self.take(py, Some(n)))
     }
 
     fn fetchall<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         self.check_open(py)?;
         self.no_result_set()?;
+        self.refill(py, None)?;
         Ok(self.take(py, None))
+    }
+
+    /// The remaining rows as a pyarrow Table (a server-side cursor's unread
+    /// rows are fetched through the Arrow path, without tuples).
+    fn fetch_arrow_table<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open(py)?;
+        self.no_result_set()?;
+        let pyarrow = py.import("pyarrow")?;
+        let buffered = self.take(py, None);
+        let names: Vec<String> = self
+            .description
+            .as_ref()
+            .map(|d| d.bind(py).try_iter()?.map(|c| c?.get_item(0)?.extract()).collect::<PyResult<_>>())
+            .transpose()?
+            .unwrap_or_default();
+        let rows = py.import("middleware.rows")?;
+        let head = rows.call_method1("_arrow_from_tuples", (names, &buffered))?;
+        if !self.declared || self.exhausted {
+            return Ok(head);
+        }
+        let quoted = self.quoted().expect("a named cursor");
+        let conn = self.connection.bind(py).get();
+        let feed = RowFeed::start(conn.live()?, format!("FETCH ALL FROM {quoted}"), Vec::new(), None)?;
+        let tail = pyarrow.call_method1("table", (ArrowStream::open(py, feed)?,))?;
+        self.exhausted = true;
+        if buffered.is_empty() {
+            return Ok(tail);
+        }
+        // The buffered rows' types were inferred from Python values: unify them with the wire's.
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("promote_options", "permissive")?;
+        pyarrow.call_method("concat_tables", ((head, tail),), Some(&kwargs))
     }
 
     #[getter]
@@ -157,9 +299,29 @@ impl Cursor {
         self.description.as_ref().map(|d| d.clone_ref(py))
     }
 
-    fn close(&mut self) {
+    fn close(&mut self, py: Python<'_>) {
+        self.close_stream(py);
+        self.close_server_side(py);
         self.closed = true;
         self.rows = None;
+    }
+
+    /// Runs `sql` and yields its rows as they arrive (bounded memory).
+    #[pyo3(signature = (sql, params=None))]
+    fn stream<'py>(
+        &mut self,
+        py: Python<'py>,
+        sql: &str,
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, RowStream>> {
+        self.check_open(py)?;
+        self.close_stream(py);
+        let (sql, values) = prepare(sql, params)?;
+        let conn = self.connection.bind(py).get();
+        let feed = RowFeed::start(conn.live()?, sql, values, conn.stream_limit())?;
+        let stream = Bound::new(py, RowStream::new(feed))?;
+        self.stream = Some(PyWeakrefReference::new(&stream)?.unbind());
+        Ok(stream)
     }
 
     #[getter]
@@ -202,11 +364,12 @@ impl Cursor {
 
     fn __exit__(
         &mut self,
+        py: Python<'_>,
         _kind: Option<&Bound<'_, PyAny>>,
         _value: Option<&Bound<'_, PyAny>>,
         _tb: Option<&Bound<'_, PyAny>>,
     ) -> bool {
-        self.close();
+        self.close(py);
         false
     }
 }

@@ -10,6 +10,7 @@
 mod access;
 mod aio;
 mod args;
+mod arrow;
 mod blocking;
 mod connect;
 mod connection;
@@ -20,6 +21,7 @@ mod functions;
 mod logbridge;
 mod result;
 mod secrets;
+mod stream;
 
 use pyo3::prelude::*;
 
@@ -31,6 +33,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<secrets::SecretInfo>()?;
     m.add_class::<connection::Connection>()?;
     m.add_class::<cursor::Cursor>()?;
+    m.add_class::<stream::RowStream>()?;
+    m.add_class::<arrow::ArrowStream>()?;
     m.add_class::<result::ResultSet>()?;
     m.add_class::<access::PyIdentity>()?;
     m.add_class::<aio::Completions>()?;

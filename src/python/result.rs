@@ -12,11 +12,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::Type;
 
 use super::convert;
-use super::exceptions::DataError;
-use crate::pg::value::{PG_EPOCH_UNIX_MICROS, Raw};
-
-/// Days between 1970-01-01 and PostgreSQL's epoch, 2000-01-01.
-const PG_EPOCH_UNIX_DAYS: i32 = 10_957;
+use crate::pg::wire::{self, PG_EPOCH_UNIX_DAYS, PG_EPOCH_UNIX_MICROS, Problem};
 
 #[pyclass(frozen, name = "ResultSet", module = "middleware._core")]
 pub struct ResultSet {
@@ -65,7 +61,7 @@ impl Builder {
         })
     }
 
-    fn push(&mut self, index: usize, raw: Option<&[u8]>, ty: &Type) -> Result<(), String> {
+    fn push(&mut self, index: usize, raw: Option<&[u8]>, ty: &Type) -> Result<(), Problem> {
         let Some(raw) = raw else {
             self.nulls += 1;
             match self.kind {
@@ -81,37 +77,30 @@ impl Builder {
             return Ok(());
         };
         self.validity[index / 8] |= 1 << (index % 8);
-        let fixed = |n: usize| raw.get(..n).ok_or_else(|| "truncated value".to_string());
         match *ty {
-            Type::INT2 => {
-                self.data.extend(i64::from(i16::from_be_bytes(fixed(2)?.try_into().expect("2"))).to_le_bytes());
-            }
-            Type::INT4 => {
-                self.data.extend(i64::from(i32::from_be_bytes(fixed(4)?.try_into().expect("4"))).to_le_bytes());
-            }
-            Type::INT8 => self.data.extend(i64::from_be_bytes(fixed(8)?.try_into().expect("8")).to_le_bytes()),
-            Type::FLOAT4 => {
-                self.data.extend(f64::from(f32::from_be_bytes(fixed(4)?.try_into().expect("4"))).to_le_bytes());
-            }
-            Type::FLOAT8 => self.data.extend(f64::from_be_bytes(fixed(8)?.try_into().expect("8")).to_le_bytes()),
+            Type::INT2 => self.data.extend(i64::from(wire::int2(raw)?).to_le_bytes()),
+            Type::INT4 => self.data.extend(i64::from(wire::int4(raw)?).to_le_bytes()),
+            Type::INT8 => self.data.extend(wire::int8(raw)?.to_le_bytes()),
+            Type::FLOAT4 => self.data.extend(f64::from(wire::float4(raw)?).to_le_bytes()),
+            Type::FLOAT8 => self.data.extend(wire::float8(raw)?.to_le_bytes()),
             Type::BOOL => {
                 if index.is_multiple_of(8) {
                     self.data.push(0);
                 }
-                if fixed(1)?[0] != 0 {
+                if wire::bool(raw)? {
                     *self.data.last_mut().expect("pushed above") |= 1 << (index % 8);
                 }
             }
             Type::TIMESTAMPTZ | Type::TIMESTAMP => {
-                let micros = i64::from_be_bytes(fixed(8)?.try_into().expect("8"));
-                self.data.extend(micros.saturating_add(PG_EPOCH_UNIX_MICROS).to_le_bytes());
+                let micros = wire::clamp_micros(wire::timestamp(raw)?);
+                self.data.extend((micros + PG_EPOCH_UNIX_MICROS).to_le_bytes());
             }
             Type::DATE => {
-                let days = i32::from_be_bytes(fixed(4)?.try_into().expect("4"));
-                self.data.extend(days.saturating_add(PG_EPOCH_UNIX_DAYS).to_le_bytes());
+                let days = wire::clamp_days(wire::date(raw)?);
+                self.data.extend((days + PG_EPOCH_UNIX_DAYS).to_le_bytes());
             }
             _ => {
-                std::str::from_utf8(raw).map_err(|e| format!("text that is not valid UTF-8 ({e})"))?;
+                wire::text(raw)?;
                 self.data.extend_from_slice(raw);
                 self.offsets.extend(offset(self.data.len()));
             }
@@ -153,10 +142,8 @@ impl ResultSet {
             let entry = match Builder::new(ty, rows.len()) {
                 Some(mut builder) => {
                     for (index, row) in rows.iter().enumerate() {
-                        let Raw(raw) = row.try_get::<_, Raw<'_>>(i).map_err(|e| DataError::new_err(e.to_string()))?;
-                        builder
-                            .push(index, raw, ty)
-                            .map_err(|e| DataError::new_err(format!("column {:?}: {e}", column.name())))?;
+                        let raw = wire::raw(row, i)?;
+                        builder.push(index, raw, ty).map_err(|p| wire::column_error(column.name(), &p))?;
                     }
                     let validity = (builder.nulls > 0).then(|| PyBytes::new(py, &builder.validity));
                     let offsets = (builder.kind == "string").then(|| PyBytes::new(py, &builder.offsets));
