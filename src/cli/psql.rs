@@ -45,7 +45,7 @@ pub fn run(psql: &Path, launch: &Launch<'_>) -> Result<i32> {
     let major = std::cell::OnceCell::new();
     let major = || *major.get_or_init(|| psql_major(psql));
     let mut tls = tls_env(launch.sslmode, launch.sslrootcert, major, system_bundle)?;
-    tls.extend(auth_env(launch.sslmode, launch.allow_insecure_password, major())?);
+    tls.extend(auth_env(launch.sslmode, launch.allow_insecure_password, major)?);
     // Not `Context::block_on`: signals are handled here, psql must never be
     // abandoned while its passfile exists.
     crate::runtime::block_on(async {
@@ -201,11 +201,15 @@ fn tls_env(
 /// Our client never answers a cleartext or MD5 password request over an
 /// unverified channel (pg/guard.rs); psql must not either. libpq 16 can be
 /// told (PGREQUIREAUTH); an older psql cannot, so it is not started.
-fn auth_env(mode: SslMode, allow_insecure: bool, psql_major: Option<u32>) -> Result<Vec<(&'static str, OsString)>> {
+fn auth_env(
+    mode: SslMode,
+    allow_insecure: bool,
+    psql_major: impl FnOnce() -> Option<u32>,
+) -> Result<Vec<(&'static str, OsString)>> {
     if allow_insecure || matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) {
         return Ok(Vec::new());
     }
-    match psql_major {
+    match psql_major() {
         Some(v) if v >= 16 => Ok(vec![("PGREQUIREAUTH", OsString::from("scram-sha-256"))]),
         _ => Err(Error::config(format!(
             "sslmode {} does not verify the server, and this psql (before PostgreSQL 16) cannot refuse to send \
@@ -263,12 +267,12 @@ mod tests {
 
     #[test]
     fn psql_never_sends_a_password_in_clear_unless_allowed() {
-        assert!(auth_env(SslMode::VerifyFull, false, Some(15)).unwrap().is_empty());
-        let required = auth_env(SslMode::Require, false, Some(16)).unwrap();
+        assert!(auth_env(SslMode::VerifyFull, false, || Some(15)).unwrap().is_empty());
+        let required = auth_env(SslMode::Require, false, || Some(16)).unwrap();
         assert_eq!(required, [("PGREQUIREAUTH", OsString::from("scram-sha-256"))]);
-        let old = auth_env(SslMode::Prefer, false, Some(15)).unwrap_err().to_string();
+        let old = auth_env(SslMode::Prefer, false, || Some(15)).unwrap_err().to_string();
         assert!(old.contains("allow_insecure_password") && old.contains("verify-full"), "{old}");
-        assert!(auth_env(SslMode::Disable, true, Some(15)).unwrap().is_empty());
+        assert!(auth_env(SslMode::Disable, true, || Some(15)).unwrap().is_empty());
     }
 
     #[test]
