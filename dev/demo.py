@@ -87,8 +87,56 @@ def main() -> None:
             try:
                 middleware.query_with_timeout("select pg_sleep(60)", timeout=1)
             except middleware.QueryTimeout as e:
-                print(f"QueryTimeout after {time.monotonic() - started:.2f}s: {e}")
+                print(f"QueryTimeout after {time.monotonic() - started:.2f}s (cancelled={e.cancelled}): {e}")
             print("same connection, next query:", middleware.query_with_timeout("select 1 as ok")[0])
+            """,
+        )
+
+        banner("Who did what: an audit record per connect and query; the database sees alice")
+        python(
+            info,
+            "alice",
+            """
+            import logging, middleware
+            logging.basicConfig(format="%(name)s %(levelname)s %(message)s")
+            logging.getLogger("middleware.audit").setLevel(logging.INFO)
+            conn = middleware.connect()
+            print(conn.query_with_timeout(
+                "select usename, application_name from pg_stat_activity where pid = pg_backend_pid()"
+            )[0])
+            """,
+        )
+
+        banner("asyncio: the same API, awaitable; cancelling the task cancels the query")
+        python(
+            info,
+            "alice",
+            """
+            import asyncio, middleware.aio as aio
+
+            async def main():
+                rows = await aio.query_with_timeout("select region, count(*) from sales group by 1 order by 1")
+                print(list(rows))
+                task = asyncio.create_task(aio.query_with_timeout("select pg_sleep(30)"))
+                await asyncio.sleep(0.3)
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    print("cancelled; the server stopped the query")
+
+            asyncio.run(main())
+            """,
+        )
+
+        banner("pandas through SQLAlchemy: no password in the URL")
+        python(
+            info,
+            "alice",
+            """
+            import middleware, pandas as pd
+            engine = middleware.create_engine("analytics")   # postgresql+middleware://read_only@/analytics
+            print(pd.read_sql("select product, round(avg(amount), 2) as avg from sales group by 1 order by 1", engine))
             """,
         )
 
