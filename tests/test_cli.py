@@ -308,6 +308,7 @@ def test_config_check_and_show_through_the_stack_config(local_stack: Stack) -> N
     assert run_cli("config", "check", env=env).returncode == 0
     shown = run_cli("config", "show", env=env).stdout
     assert "verify-full" in shown and "$MIDDLEWARE_CONFIG" in shown
+    assert 'application_name = "middleware:{principal}"' in shown and "allow_insecure_password = false" in shown
     for secret in local_stack["db_passwords"].values():
         assert secret not in shown
 

@@ -69,6 +69,10 @@ fn show(layered: &Layered, config: &Config) -> String {
     if let Some(v) = &config.access.policy_secret {
         line(&mut out, "access.policy_secret", "policy_secret", quote(v));
     }
+    if let Some(f) = &config.audit.file {
+        out.push_str("\n[audit]\n");
+        line(&mut out, "audit.file", "file", quote(&f.display().to_string()));
+    }
     for db in &config.databases {
         let p = |k: &str| format!("databases.{}.{k}", db.name);
         out.push_str(&format!("\n[databases.{}]\n", db.name));
@@ -84,6 +88,13 @@ fn show(layered: &Layered, config: &Config) -> String {
         if let Some(c) = &db.sslrootcert {
             line(&mut out, &p("sslrootcert"), "sslrootcert", quote(&c.display().to_string()));
         }
+        line(
+            &mut out,
+            &p("allow_insecure_password"),
+            "allow_insecure_password",
+            db.allow_insecure_password.to_string(),
+        );
+        line(&mut out, &p("application_name"), "application_name", quote(&db.application_name));
         line(&mut out, &p("password_secret"), "password_secret", quote(&db.password_secret));
         if !db.context.is_empty() {
             let pairs: Vec<String> = db.context.iter().map(|(k, v)| format!("{k} = {}", quote(v))).collect();
