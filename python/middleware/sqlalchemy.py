@@ -11,16 +11,13 @@ pool's next connection. pandas, JupySQL and polars use it through an engine::
 Registered as the ``postgresql.middleware`` entry point of ``sqlalchemy.dialects``.
 Errors keep their text: ``sqlalchemy.exc.DBAPIError.orig`` is the middleware exception.
 
-``stream_results=True`` (and pandas' ``chunksize=``) use server-side cursors once
-``Connection.cursor(name=...)`` exists; until then the rows come through the
-client-side cursor, which fetches the whole result first (correct, not bounded
-in memory). Which one is used is decided when the dialect is created.
+``stream_results=True`` (and pandas' ``chunksize=``) use server-side cursors
+(``Connection.cursor(name=...)``: DECLARE/FETCH), so memory is bounded by a page.
 """
 
 from __future__ import annotations
 
 import decimal
-import inspect
 import itertools
 import json
 from collections.abc import Callable, Sequence
@@ -69,14 +66,6 @@ def _query_value(key: str, value: str | tuple[str, ...]) -> Any:
             raise exc.ArgumentError(f"{key} must be true or false, not {value!r}")
         return value.lower() in ("true", "1", "yes")
     return value
-
-
-def _has_named_cursors(dbapi: Any) -> bool:
-    """Whether ``Connection.cursor`` takes ``name=`` (server-side cursors)."""
-    try:
-        return "name" in inspect.signature(dbapi.Connection.cursor).parameters
-    except (AttributeError, TypeError, ValueError):
-        return False
 
 
 # ---------------------------------------------------------------------- types
@@ -184,7 +173,6 @@ _cursor_ids = itertools.count(1)
 
 class MiddlewareExecutionContext(PGExecutionContext):
     def create_server_side_cursor(self) -> DBAPICursor:
-        # Only reached when the driver has named cursors (see _has_named_cursors).
         ident = f"c_{id(self):x}_{next(_cursor_ids):x}"
         cursor: DBAPICursor = self._dbapi_connection.cursor(name=ident)
         return cursor
@@ -231,12 +219,9 @@ class MiddlewareDialect(PGDialect):
     # Parsed by the driver; a custom json_deserializer is applied by _json_result.
     supports_native_json_deserialization = True
     dialect_injects_custom_json_deserializer = True
-    supports_server_side_cursors = False  # decided per dialect in __init__
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
-        if self.dbapi is not None:
-            self.supports_server_side_cursors = _has_named_cursors(self.dbapi)
+    # Named cursors (DECLARE/FETCH) back stream_results. A class attribute:
+    # SQLAlchemy checks it before a dialect's own __init__ runs.
+    supports_server_side_cursors = True
 
     @classmethod
     def import_dbapi(cls) -> ModuleType:
