@@ -20,34 +20,30 @@ import bench_sqla
 
 import stack
 
+# (name, module, the stack's AWS profile it runs as), in the order they run.
+BENCHMARKS = (
+    ("secrets", bench_secrets, "admin"),
+    ("cli", bench_cli, "admin"),
+    ("access", bench_access, "admin"),
+    ("load", bench_load, "admin"),
+    ("pg", bench_pg, "alice"),
+    ("aio", bench_aio, "alice"),
+    ("logging", bench_logging, "alice"),
+    ("sqla", bench_sqla, "alice"),
+)
+
 
 def main() -> None:
-    wanted = set(sys.argv[1:]) or {"secrets", "access", "pg", "cli", "load", "aio", "sqla", "logging"}
+    wanted = set(sys.argv[1:]) or {name for name, _, _ in BENCHMARKS}
     with stack.running() as info:
         for key in list(os.environ):
             if key.startswith(("AWS_", "MIDDLEWARE_")):
                 del os.environ[key]
-        os.environ.update(info["env"], AWS_PROFILE="admin", HOME=info["dir"])
-        if "secrets" in wanted:
-            bench_secrets.run(info)
-        if "cli" in wanted:
-            bench_cli.run(info)
-        if "access" in wanted:
-            bench_access.run(info)
-        if "load" in wanted:
-            bench_load.run(info)
-        if "pg" in wanted:
-            os.environ["AWS_PROFILE"] = "alice"
-            bench_pg.run(info)
-        if "aio" in wanted:
-            os.environ["AWS_PROFILE"] = "alice"
-            bench_aio.run(info)
-        if "logging" in wanted:
-            os.environ["AWS_PROFILE"] = "alice"
-            bench_logging.run(info)
-        if "sqla" in wanted:
-            os.environ["AWS_PROFILE"] = "alice"
-            bench_sqla.run(info)
+        os.environ.update(info["env"], HOME=info["dir"])
+        for name, bench, profile in BENCHMARKS:
+            if name in wanted:
+                os.environ["AWS_PROFILE"] = profile
+                bench.run(info)
 
 
 if __name__ == "__main__":
