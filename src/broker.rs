@@ -5,19 +5,17 @@
 
 use std::time::{Duration, Instant};
 
-use tokio_postgres::error::SqlState;
-use zeroize::Zeroizing;
+mod login;
 
-use crate::config::{Config, Database};
+use crate::config::{Config, Database, PasswordSource};
 use crate::credstash::cache;
 use crate::credstash::store::Location;
 use crate::error::AccessDenied;
 use crate::identity::{self, Identity};
 use crate::logging::{self, Audit};
-use crate::pg::connect::{self, Params};
 use crate::pg::session::{Audited, Session};
 use crate::secrets::Scope;
-use crate::{Error, Result, aws, duration, policy};
+use crate::{Error, Result, aws, duration, iam_auth, policy};
 
 /// Who asks for what, after config resolution.
 #[derive(Debug, Clone)]
@@ -54,7 +52,21 @@ impl<'a> Request<'a> {
         Scope {
             profile: self.profile.clone(),
             assume_role: user.and_then(|u| u.assume_role.clone()),
+            external_id: user.and_then(|u| u.external_id.clone()),
             ..Scope::default()
+        }
+    }
+
+    /// Who asks IAM for the database password (redshift-iam, rds-iam): the
+    /// caller, as the user's role when one is configured, in the database's
+    /// region.
+    fn aws_target(&self) -> aws::Target {
+        let user = self.db.users.get(self.user);
+        aws::Target {
+            profile: self.profile.clone(),
+            region: self.db.region.clone(),
+            assume_role: user.and_then(|u| u.assume_role.clone()),
+            external_id: user.and_then(|u| u.external_id.clone()),
         }
     }
 }
@@ -103,10 +115,16 @@ fn denied(
     let message = match &aws_code {
         // Our policy said yes; AWS itself said no.
         Some(code) => format!(
-            "access denied: AWS refused {} ({code}) for {}, so the password of database user {user:?} on {db:?} \
-             cannot be read. The access policy allows you this user, but your IAM permissions do not. {ask}",
+            "access denied: AWS refused {} ({code}) for {}, so {} The access policy allows you this user, but your \
+             IAM permissions do not. {ask}",
             action.as_deref().unwrap_or("the request"),
-            who.arn
+            who.arn,
+            match req.db.source_for(user) {
+                PasswordSource::Credstash => {
+                    format!("the password of database user {user:?} on {db:?} cannot be read.")
+                }
+                _ => format!("database user {user:?} on {db:?} cannot be used."),
+            }
         ),
         None => {
             let may = if usable.is_empty() {
@@ -134,11 +152,14 @@ pub async fn connect(req: &Request<'_>) -> Result<Session> {
     open(req).await.map(|opened| opened.session)
 }
 
-/// A live session with what it took: the resolved host (from the config or
-/// `host_secret`) and the password the server accepted.
+/// A live session with what it took: the resolved host and port (from the
+/// config, `host_secret` or the Redshift cluster), the user the server knows
+/// (Redshift's temporary ones are `IAM:<user>`) and the password it accepted.
 pub struct Opened {
     pub session: Session,
     pub host: String,
+    pub port: u16,
+    pub user: String,
     pub password: cache::Secret,
 }
 
@@ -150,7 +171,7 @@ pub async fn open(req: &Request<'_>) -> Result<Opened> {
     logging::set_audit_file(req.config.audit.file.clone());
     let started = Instant::now();
     let (arn, result) = match check_access(req).await {
-        Ok(who) => (Some(who.arn.clone()), login(req, &who).await),
+        Ok(who) => (Some(who.arn.clone()), login::login(req, &who).await),
         Err(e) => (denied_arn(&e), Err(e)),
     };
     let outcome = match &result {
@@ -183,51 +204,6 @@ fn denied_arn(e: &Error) -> Option<String> {
     }
 }
 
-/// The login itself. A password the server rejects is fetched again once,
-/// bypassing the cache (rotation).
-async fn login(req: &Request<'_>, who: &Identity) -> Result<Opened> {
-    let application_name = logging::application_name(&req.db.application_name, &who.arn);
-    let scope = req.scope();
-    let host = host(req, &scope).await.map_err(|e| aws_denial(req, who, e))?;
-    let secret_name = req.db.password_secret_for(req.user);
-    let context = req.db.context_for(req.user);
-    let password = fetch_password(req).await.map_err(|e| aws_denial(req, who, e))?;
-    let params = |password: &[u8]| -> Result<Params> {
-        Ok(Params {
-            host: host.clone(),
-            port: req.db.port,
-            dbname: req.db.dbname.clone(),
-            user: req.user.to_string(),
-            password: Zeroizing::new(
-                std::str::from_utf8(password)
-                    .map_err(|_| Error::Data(format!("the password secret {secret_name:?} is not UTF-8 text")))?
-                    .to_owned(),
-            ),
-            sslmode: req.db.sslmode,
-            sslrootcert: req.db.sslrootcert.clone(),
-            allow_insecure_password: req.db.allow_insecure_password,
-            connect_timeout: req.db.connect_timeout,
-            application_name: application_name.clone(),
-        })
-    };
-    let session = match connect::connect(&params(&password)?).await {
-        Err(Error::Database(db))
-            if db.sqlstate == SqlState::INVALID_PASSWORD.code() && !req.config.credstash.cache_ttl.is_zero() =>
-        {
-            // Maybe rotated since we cached it: fetch it fresh and try once more.
-            crate::secrets::forget(req.config, &scope, &secret_name, None, &context).await?;
-            let fresh = crate::secrets::get(req.config, &scope, &secret_name, None, &context).await?;
-            if fresh.as_slice() == password.as_slice() {
-                return Err(Error::Database(db));
-            }
-            let session = connect::connect(&params(&fresh)?).await?;
-            return Ok(Opened { session, host, password: fresh });
-        }
-        other => other?,
-    };
-    Ok(Opened { session, host, password })
-}
-
 /// The user's password from credstash (through the cache), read as the
 /// user's role when one is configured. Callers check access first.
 pub async fn fetch_password(req: &Request<'_>) -> Result<cache::Secret> {
@@ -235,20 +211,33 @@ pub async fn fetch_password(req: &Request<'_>) -> Result<cache::Secret> {
     crate::secrets::get(req.config, &req.scope(), &name, None, &req.db.context_for(req.user)).await
 }
 
-/// The host: configured, or itself a credstash secret (`host_secret`).
-async fn host(req: &Request<'_>, scope: &Scope) -> Result<String> {
-    if let Some(host) = &req.db.host {
-        return Ok(host.clone());
-    }
-    let Some(name) = &req.db.host_secret else {
-        return Err(Error::config(format!(
-            "database {:?} has neither host nor host_secret: set one in [databases.{}]",
-            req.db.name, req.db.name
-        )));
+/// For `doctor`: gets the password from its source without logging in, and
+/// says what it got (never the password).
+pub async fn probe_password(req: &Request<'_>, who: &Identity) -> Result<String> {
+    let source = req.db.source_for(req.user);
+    let result = async {
+        match source {
+            PasswordSource::Credstash => {
+                fetch_password(req).await.map(|_| format!("password of {:?} decrypted", req.user))
+            }
+            PasswordSource::RedshiftIam => {
+                let ask = login::redshift_ask(req)?;
+                let (t, _) = iam_auth::redshift::credentials(&req.aws_target(), &who.arn, &ask, false).await?;
+                Ok(format!("temporary credentials for {:?} from cluster {:?}", t.user, ask.cluster))
+            }
+            PasswordSource::RdsIam => {
+                let (host, port) = login::endpoint(req, source).await?;
+                let credentials =
+                    aws::credentials(&req.aws_target()).await.map_err(aws::CredentialsFailure::into_error)?;
+                Ok(format!(
+                    "auth token for {:?} on {host}:{port} signed with access key {}… (IAM checks rds-db:connect at login)",
+                    req.user,
+                    credentials.access_key_id().chars().take(8).collect::<String>()
+                ))
+            }
+        }
     };
-    let name = req.db.expand(name, req.user);
-    let secret = crate::secrets::get(req.config, scope, &name, None, &req.db.context_for(req.user)).await?;
-    crate::secrets::text(&name, &secret).map(|h| h.trim().to_string())
+    result.await.map_err(|e| aws_denial(req, who, e))
 }
 
 /// AWS said no (a denial, or a KMS context mismatch on the password, which

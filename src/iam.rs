@@ -2,6 +2,8 @@
 //! and nothing else: the lock that the allow lists only advise about. Pure:
 //! the caller resolves keys and identity; `middleware iam-policy` prints it.
 
+pub mod db_auth;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};

@@ -2,7 +2,8 @@
 //! PostgreSQL / Redshift connections, shared by the Python API and the CLI.
 //!
 //! Dependencies point one way: `python` and `cli` -> `broker` -> `pg`,
-//! `credstash`, `identity`, `policy` -> `config`, `aws`, `error`, `runtime`.
+//! `credstash`, `iam_auth`, `identity`, `policy` -> `config`, `aws`, `error`,
+//! `runtime`.
 
 pub mod aws;
 mod aws_log;
@@ -12,8 +13,10 @@ pub mod config;
 pub mod credstash;
 pub mod duration;
 pub mod error;
+mod expiring;
 pub mod glob;
 pub mod iam;
+pub mod iam_auth;
 pub mod identity;
 pub mod logging;
 pub mod pg;

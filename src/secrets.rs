@@ -44,6 +44,8 @@ pub struct Scope {
     pub profile: Option<String>,
     /// A role to assume first (credstash's `-n/--arn`).
     pub assume_role: Option<String>,
+    /// The role's external id, when its trust policy asks for one.
+    pub external_id: Option<String>,
 }
 
 impl Scope {
@@ -56,6 +58,7 @@ impl Scope {
             target: aws::Target {
                 profile: self.profile.clone(),
                 assume_role: self.assume_role.clone(),
+                external_id: self.external_id.clone(),
                 ..aws::Target::default()
             },
             contact: config.access.contact.clone(),

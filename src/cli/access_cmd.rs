@@ -8,12 +8,12 @@ use clap::Args;
 use super::db_cmd::Target;
 use super::{Context, output};
 use crate::broker::{self, Request};
-use crate::config::{Config, Database};
+use crate::config::{Config, Database, PasswordSource};
 use crate::credstash::keys::{Resolved, is_key_arn};
 use crate::pg::query;
 use crate::runtime::Interrupt;
 use crate::secrets::{self, Scope};
-use crate::{Error, Result, aws, iam, identity, policy};
+use crate::{Error, Result, aws, iam, iam_auth, identity, policy};
 
 #[derive(Args, Debug)]
 pub struct ProfileArg {
@@ -59,6 +59,9 @@ pub struct PolicyArgs {
     /// The AWS account id for resource ARNs (default: the caller's).
     #[arg(long)]
     account: Option<String>,
+    /// rds-iam: the instance's (or Aurora cluster's) resource id, db-... or cluster-...
+    #[arg(long)]
+    resource_id: Option<String>,
     #[command(flatten)]
     profile: ProfileArg,
 }
@@ -94,24 +97,67 @@ pub fn iam_policy(ctx: &Context, args: &PolicyArgs) -> Result<()> {
         .and_then(|w| iam::partition_of(&w.arn))
         .unwrap_or_else(|| iam::partition_for_region(&region))
         .to_string();
-    let mut names = vec![db.password_secret_for(&args.user)];
+    let source = db.source_for(&args.user);
+    let mut statements = Vec::new();
+    let mut warnings = Vec::new();
+    // The credstash reads: the password (its source is credstash), the host
+    // (host_secret, whatever the source).
+    let mut names = Vec::new();
+    if source == PasswordSource::Credstash {
+        names.push(db.password_secret_for(&args.user));
+    }
     if let Some(h) = &db.host_secret {
         names.push(db.expand(h, &args.user));
     }
-    let keys = policy_keys(ctx, &config, &broker::scope(&req), &partition, &kms_region, &account)?;
-    let context = db.context_for(&args.user);
-    let policy = iam::policy(&iam::Input {
-        partition: &partition,
-        region: &region,
-        kms_region: &kms_region,
-        account: &account,
-        table: &loc.table,
-        database: &db.name,
-        user: &args.user,
-        names: &names,
-        keys: keys.as_deref(),
-        context: &context,
-    });
+    if !names.is_empty() {
+        let keys = policy_keys(ctx, &config, &broker::scope(&req), &partition, &kms_region, &account)?;
+        let context = db.context_for(&args.user);
+        let policy = iam::policy(&iam::Input {
+            partition: &partition,
+            region: &region,
+            kms_region: &kms_region,
+            account: &account,
+            table: &loc.table,
+            database: &db.name,
+            user: &args.user,
+            names: &names,
+            keys: keys.as_deref(),
+            context: &context,
+        });
+        statements.extend(policy.document["Statement"].as_array().cloned().unwrap_or_default());
+        warnings.extend(policy.warnings);
+    }
+    let db_region = match &db.region {
+        Some(r) => r.clone(),
+        None => ctx.block_on(async { Ok(iam_auth::region(&target).await) })?,
+    };
+    match source {
+        PasswordSource::Credstash => {}
+        PasswordSource::RedshiftIam => statements.extend(iam::db_auth::redshift(&iam::db_auth::Redshift {
+            partition: &partition,
+            region: &db_region,
+            account: &account,
+            cluster: db.cluster_identifier.as_deref().unwrap_or_default(),
+            db_user: &args.user,
+            dbname: &db.dbname,
+            groups: db.db_groups_for(&args.user),
+            auto_create: db.auto_create,
+            describe: db.host.is_none() && db.host_secret.is_none(),
+        })),
+        PasswordSource::RdsIam => {
+            let (rds, notes) = iam::db_auth::rds(&iam::db_auth::Rds {
+                partition: &partition,
+                region: &db_region,
+                account: &account,
+                resource_id: args.resource_id.as_deref(),
+                db_user: &args.user,
+            });
+            statements.extend(rds);
+            warnings.extend(notes);
+        }
+    }
+    let policy =
+        iam::Policy { document: serde_json::json!({ "Version": "2012-10-17", "Statement": statements }), warnings };
     let mut text = serde_json::to_string_pretty(&policy.document).unwrap_or_default();
     text.push('\n');
     for warning in &policy.warnings {
@@ -119,7 +165,7 @@ pub fn iam_policy(ctx: &Context, args: &PolicyArgs) -> Result<()> {
     }
     if let Some(role) = db.users.get(&args.user).and_then(|u| u.assume_role.as_ref()) {
         eprintln!(
-            "middleware: attach this policy to the role {role} (the user {:?} reads its password as that role)",
+            "middleware: attach this policy to the role {role} (the user {:?} gets its password as that role)",
             args.user
         );
     }
@@ -246,18 +292,23 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
             continue;
         };
         let req = Request { config: &config, db, user: &user, profile: target.profile.clone() };
-        let loc = broker::location(&req);
-        let table = ctx.block_on(secrets::probe(&config, &broker::scope(&req), &db.password_secret_for(&user)));
+        if db.source_for(&user) == PasswordSource::Credstash {
+            let loc = broker::location(&req);
+            let table = ctx.block_on(secrets::probe(&config, &broker::scope(&req), &db.password_secret_for(&user)));
+            checks.push(Check {
+                name: format!("credstash table {:?}", loc.table),
+                outcome: table
+                    .map(|r| format!("readable in {r}, password record of {user:?} found"))
+                    .map_err(|e| e.to_string()),
+            });
+        }
+        let password = ctx.block_on(broker::probe_password(&req, &who));
         checks.push(Check {
-            name: format!("credstash table {:?}", loc.table),
-            outcome: table
-                .map(|r| format!("readable in {r}, password record of {user:?} found"))
-                .map_err(|e| e.to_string()),
-        });
-        let secret = ctx.block_on(broker::fetch_password(&req));
-        checks.push(Check {
-            name: "KMS decrypt".into(),
-            outcome: secret.map(|_| format!("password of {user:?} decrypted")).map_err(|e| e.to_string()),
+            name: match db.source_for(&user) {
+                PasswordSource::Credstash => "KMS decrypt".into(),
+                other => format!("password source {}", other.as_str()),
+            },
+            outcome: password.map_err(|e| e.to_string()),
         });
         let login = ctx.block_on(async {
             let session = broker::connect(&req).await?;

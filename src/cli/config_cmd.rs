@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Subcommand;
 
 use super::Context;
-use crate::config::{Config, Layered};
+use crate::config::{Config, Layered, PasswordSource};
 use crate::{Error, Result, duration};
 
 #[derive(Subcommand, Debug)]
@@ -108,16 +108,34 @@ fn show(layered: &Layered, config: &Config) -> String {
             line(&mut out, &p("max_timeout"), "max_timeout", quote(&duration::display(m)));
         }
         line(&mut out, &p("connect_timeout"), "connect_timeout", quote(&duration::display(db.connect_timeout)));
+        line(&mut out, &p("password_source"), "password_source", quote(db.password_source.as_str()));
+        if let Some(r) = &db.region {
+            line(&mut out, &p("region"), "region", quote(r));
+        }
+        if db.sources().any(|s| s == PasswordSource::RedshiftIam) {
+            if let Some(c) = &db.cluster_identifier {
+                line(&mut out, &p("cluster_identifier"), "cluster_identifier", quote(c));
+            }
+            line(&mut out, &p("db_groups"), "db_groups", list(&db.db_groups));
+            line(&mut out, &p("auto_create"), "auto_create", db.auto_create.to_string());
+            let d = duration::display(db.credentials_duration);
+            line(&mut out, &p("credentials_duration"), "credentials_duration", quote(&d));
+        }
         for (name, user) in &db.users {
             let up = |k: &str| format!("databases.{}.users.{name}.{k}", db.name);
             out.push_str(&format!("\n[databases.{}.users.{name}]\n", db.name));
-            let allow: Vec<String> = user.allow.iter().map(|a| quote(a)).collect();
-            line(&mut out, &up("allow"), "allow", format!("[{}]", allow.join(", ")));
+            line(&mut out, &up("allow"), "allow", list(&user.allow));
             if let Some(r) = &user.assume_role {
                 line(&mut out, &up("assume_role"), "assume_role", quote(r));
             }
             if user.external_id.is_some() {
                 line(&mut out, &up("external_id"), "external_id", quote("<redacted>"));
+            }
+            if let Some(source) = user.password_source {
+                line(&mut out, &up("password_source"), "password_source", quote(source.as_str()));
+            }
+            if let Some(groups) = &user.db_groups {
+                line(&mut out, &up("db_groups"), "db_groups", list(groups));
             }
         }
     }
@@ -137,6 +155,10 @@ fn decrypt_keys_note(keys: &[String]) -> String {
 
 fn ttl(d: std::time::Duration) -> String {
     if d.is_zero() { "0".into() } else { duration::display(d) }
+}
+
+fn list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|i| quote(i)).collect::<Vec<_>>().join(", "))
 }
 
 fn quote(s: &str) -> String {

@@ -146,7 +146,7 @@ async fn spinning<T>(work: impl std::future::Future<Output = T>) -> T {
 pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
     let config = Config::load(&ctx.sources)?;
     let req = Request::new(&config, target.database.as_deref(), target.user.as_deref(), target.profile.clone())?;
-    let (db, user) = (req.db, req.user);
+    let db = req.db;
     let psql = which("psql").ok_or_else(|| {
         Error::Operational(
             "psql is not installed: install it with `apt-get install postgresql-client` (Debian/Ubuntu) \
@@ -157,19 +157,21 @@ pub fn connect(ctx: &Context, target: &Target) -> Result<i32> {
     // Checks access, fetches the password and proves it works before psql
     // starts; psql gets the host and password that worked.
     let opened = ctx.block_on(broker::open(&req))?;
-    let broker::Opened { session, host, password } = opened;
+    let broker::Opened { session, host, port, user, password } = opened;
     drop(session);
     psql::run(
         &psql,
         &psql::Launch {
             host: &host,
-            port: db.port,
+            port,
             dbname: &db.dbname,
-            user,
+            user: &user,
             password: &password,
             sslmode: db.sslmode,
             sslrootcert: db.sslrootcert.as_deref(),
-            allow_insecure_password: db.allow_insecure_password,
+            // An RDS token, like our own client, only over verified TLS.
+            allow_insecure_password: db.allow_insecure_password
+                && db.source_for(req.user) != crate::config::PasswordSource::RdsIam,
         },
     )
 }

@@ -116,6 +116,7 @@ pub fn run(ctx: &Context, args: SecretsArgs) -> Result<()> {
         kms_region: args.kms_region,
         profile: args.profile,
         assume_role: args.arn,
+        external_id: None,
     };
     // Holds plaintexts on the way to stdout: wiped when dropped.
     let mut out = Zeroizing::new(Vec::new());

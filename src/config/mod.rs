@@ -86,6 +86,20 @@ pub struct Database {
     pub default_timeout: Duration,
     pub max_timeout: Option<Duration>,
     pub connect_timeout: Duration,
+    /// Where passwords come from, unless a user says otherwise.
+    pub password_source: PasswordSource,
+    /// redshift-iam: the cluster GetClusterCredentials names (and, without
+    /// `host`, whose endpoint DescribeClusters gives).
+    pub cluster_identifier: Option<String>,
+    /// redshift-iam: groups the temporary user joins for the session.
+    pub db_groups: Vec<String>,
+    /// redshift-iam: let Redshift create a missing user (`IAMA:<user>`).
+    pub auto_create: bool,
+    /// The database's region (rds-iam signing, redshift-iam calls); None:
+    /// the AWS chain's region.
+    pub region: Option<String>,
+    /// redshift-iam: how long the temporary password lives (900-3600 s).
+    pub credentials_duration: Duration,
     pub users: BTreeMap<String, DbUser>,
 }
 
@@ -95,6 +109,10 @@ pub struct DbUser {
     pub assume_role: Option<String>,
     /// Shared with the role's owner as a weak secret: kept out of Debug output.
     pub external_id: Option<String>,
+    /// Overrides the database's `password_source` for this user.
+    pub password_source: Option<PasswordSource>,
+    /// Overrides the database's `db_groups` for this user.
+    pub db_groups: Option<Vec<String>>,
 }
 
 impl fmt::Debug for DbUser {
@@ -103,6 +121,8 @@ impl fmt::Debug for DbUser {
             .field("allow", &self.allow)
             .field("assume_role", &self.assume_role)
             .field("external_id", &self.external_id.as_ref().map(|_| "<redacted>"))
+            .field("password_source", &self.password_source)
+            .field("db_groups", &self.db_groups)
             .finish()
     }
 }
@@ -142,6 +162,39 @@ impl SslMode {
     }
 }
 
+/// Where a database user's password comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PasswordSource {
+    /// A credstash record (`password_secret`).
+    #[default]
+    Credstash,
+    /// Amazon Redshift's temporary credentials (`redshift:GetClusterCredentials`).
+    RedshiftIam,
+    /// An RDS/Aurora IAM auth token (SigV4, `rds-db:connect`).
+    RdsIam,
+}
+
+impl PasswordSource {
+    pub const NAMES: [&'static str; 3] = ["credstash", "redshift-iam", "rds-iam"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "credstash" => PasswordSource::Credstash,
+            "redshift-iam" => PasswordSource::RedshiftIam,
+            "rds-iam" => PasswordSource::RdsIam,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PasswordSource::Credstash => "credstash",
+            PasswordSource::RedshiftIam => "redshift-iam",
+            PasswordSource::RdsIam => "rds-iam",
+        }
+    }
+}
+
 pub const DEFAULT_TABLE: &str = "credential-store";
 pub const DEFAULT_KMS_KEY: &str = "alias/credstash";
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
@@ -149,6 +202,10 @@ pub const DEFAULT_PASSWORD_SECRET: &str = "{database}.{user}.password";
 pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_APPLICATION_NAME: &str = "middleware:{principal}";
+/// Redshift's own default for GetClusterCredentials, and its minimum.
+pub const DEFAULT_CREDENTIALS_DURATION: Duration = Duration::from_secs(900);
+pub const CREDENTIALS_DURATION_RANGE: std::ops::RangeInclusive<Duration> =
+    Duration::from_secs(900)..=Duration::from_secs(3600);
 
 impl Default for Credstash {
     fn default() -> Self {
@@ -236,6 +293,21 @@ impl Database {
     /// The credstash name of `user`'s password.
     pub fn password_secret_for(&self, user: &str) -> String {
         self.expand(&self.password_secret, user)
+    }
+
+    /// Where `user`'s password comes from.
+    pub fn source_for(&self, user: &str) -> PasswordSource {
+        self.users.get(user).and_then(|u| u.password_source).unwrap_or(self.password_source)
+    }
+
+    /// The Redshift groups `user` joins (redshift-iam).
+    pub fn db_groups_for(&self, user: &str) -> &[String] {
+        self.users.get(user).and_then(|u| u.db_groups.as_deref()).unwrap_or(&self.db_groups)
+    }
+
+    /// The sources this database uses, its own and its users'.
+    pub fn sources(&self) -> impl Iterator<Item = PasswordSource> + '_ {
+        std::iter::once(self.password_source).chain(self.users.values().filter_map(|u| u.password_source))
     }
 
     /// The KMS encryption context for `user`'s password.

@@ -9,8 +9,9 @@ use std::time::Duration;
 use toml::{Table, Value};
 
 use super::{
-    Access, AuditConfig, Config, Credstash, DEFAULT_APPLICATION_NAME, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PASSWORD_SECRET,
-    DEFAULT_QUERY_TIMEOUT, Database, DbUser, Layered, SslMode,
+    Access, AuditConfig, CREDENTIALS_DURATION_RANGE, Config, Credstash, DEFAULT_APPLICATION_NAME,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_CREDENTIALS_DURATION, DEFAULT_PASSWORD_SECRET, DEFAULT_QUERY_TIMEOUT, Database,
+    DbUser, Layered, PasswordSource, SslMode,
 };
 use crate::{Error, Result, duration};
 
@@ -77,6 +78,12 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         "default_timeout",
         "max_timeout",
         "connect_timeout",
+        "password_source",
+        "cluster_identifier",
+        "db_groups",
+        "auto_create",
+        "region",
+        "credentials_duration",
         "users",
     ])?;
     let port = match s.integer("port")? {
@@ -102,13 +109,15 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
     if let Some(u) = s.section("users")? {
         for user in u.table.keys() {
             let us = u.section(user)?.expect("key listed above");
-            us.only(&["allow", "assume_role", "external_id"])?;
+            us.only(&["allow", "assume_role", "external_id", "password_source", "db_groups"])?;
             users.insert(
                 user.clone(),
                 DbUser {
                     allow: us.strings("allow")?.unwrap_or_default(),
                     assume_role: us.string("assume_role")?,
                     external_id: us.string("external_id")?,
+                    password_source: us.password_source()?,
+                    db_groups: us.strings("db_groups")?,
                 },
             );
         }
@@ -130,6 +139,12 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         default_timeout: s.duration("default_timeout", false)?.unwrap_or(DEFAULT_QUERY_TIMEOUT),
         max_timeout: s.duration("max_timeout", false)?,
         connect_timeout: s.duration("connect_timeout", false)?.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        password_source: s.password_source()?.unwrap_or_default(),
+        cluster_identifier: s.string("cluster_identifier")?.filter(|c| !c.is_empty()),
+        db_groups: s.strings("db_groups")?.unwrap_or_default(),
+        auto_create: s.boolean("auto_create")?.unwrap_or(false),
+        region: s.string("region")?.filter(|r| !r.is_empty()),
+        credentials_duration: s.duration("credentials_duration", false)?.unwrap_or(DEFAULT_CREDENTIALS_DURATION),
         users,
     };
     validate(&db, s)?;
@@ -165,6 +180,7 @@ fn validate(db: &Database, s: &Section<'_>) -> Result<()> {
             ),
         ));
     }
+    validate_sources(db, s)?;
     if matches!(db.sslmode, SslMode::Disable | SslMode::Prefer | SslMode::Require) && db.sslrootcert.is_some() {
         // libpq ignores it too, but a user who set it surely wanted it checked.
         return Err(s.error("sslrootcert", "only takes effect with sslmode verify-ca or verify-full"));
@@ -176,6 +192,48 @@ fn validate(db: &Database, s: &Section<'_>) -> Result<()> {
             "sslrootcert",
             "is required with sslmode = \"verify-ca\" (the CA that signed the server's certificate); \
              or use sslmode = \"verify-full\", which also checks the host name against the system's roots",
+        ));
+    }
+    Ok(())
+}
+
+/// The keys each password source needs, and those it cannot use.
+fn validate_sources(db: &Database, s: &Section<'_>) -> Result<()> {
+    let uses = |source| db.sources().any(|s| s == source);
+    let (redshift, rds) = (uses(PasswordSource::RedshiftIam), uses(PasswordSource::RdsIam));
+    if redshift && db.cluster_identifier.is_none() {
+        return Err(s.error(
+            "cluster_identifier",
+            "is required with password_source = \"redshift-iam\" (the cluster GetClusterCredentials asks for)",
+        ));
+    }
+    if !redshift {
+        let set = [
+            ("cluster_identifier", db.cluster_identifier.is_some()),
+            ("db_groups", !db.db_groups.is_empty() || db.users.values().any(|u| u.db_groups.is_some())),
+            ("auto_create", db.auto_create),
+            ("credentials_duration", db.credentials_duration != DEFAULT_CREDENTIALS_DURATION),
+        ];
+        if let Some((key, _)) = set.iter().find(|(_, set)| *set) {
+            return Err(s.error(key, "only takes effect with password_source = \"redshift-iam\""));
+        }
+    }
+    if !CREDENTIALS_DURATION_RANGE.contains(&db.credentials_duration) {
+        return Err(s.error(
+            "credentials_duration",
+            &format!("must be from 15m to 1h (Redshift's limits), got {}", duration::display(db.credentials_duration)),
+        ));
+    }
+    if rds && !matches!(db.sslmode, SslMode::VerifyFull | SslMode::VerifyCa) {
+        // The token is a bearer credential sent as a cleartext password:
+        // only to a server whose certificate was checked.
+        return Err(s.error(
+            "sslmode",
+            &format!(
+                "is {:?}, but password_source = \"rds-iam\" sends its token only over verified TLS: use \
+                 sslmode = \"verify-full\" (the default; add the RDS CA bundle as sslrootcert)",
+                db.sslmode.as_str()
+            ),
         ));
     }
     Ok(())
@@ -252,6 +310,13 @@ impl<'a> Section<'a> {
                 .map(Some),
             Some(other) => Err(self.type_error(key, "a list of strings", other)),
         }
+    }
+
+    fn password_source(&self) -> Result<Option<PasswordSource>> {
+        let Some(text) = self.string("password_source")? else { return Ok(None) };
+        PasswordSource::parse(&text).map(Some).ok_or_else(|| {
+            self.error("password_source", &format!("must be one of {}, got {text:?}", PasswordSource::NAMES.join(", ")))
+        })
     }
 
     fn boolean(&self, key: &str) -> Result<Option<bool>> {

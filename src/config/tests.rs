@@ -179,3 +179,60 @@ fn decrypt_keys_default_to_the_kms_key_and_take_a_list_or_comma_separated_env() 
     let message = empty.unwrap_err().to_string();
     assert!(message.contains("credstash.decrypt_keys") && message.contains("at least one"), "{message}");
 }
+
+#[test]
+fn password_sources_per_database_and_per_user() {
+    let (_f, config) = load_one(
+        r#"
+[databases.wh]
+host = "wh.example.com"
+password_source = "redshift-iam"
+cluster_identifier = "warehouse"
+db_groups = ["analysts"]
+credentials_duration = "30m"
+region = "eu-west-1"
+[databases.wh.users.read_only]
+allow = ["account:1"]
+[databases.wh.users.loader]
+allow = ["account:1"]
+password_source = "credstash"
+[databases.wh.users.etl]
+allow = ["account:1"]
+db_groups = ["etl", "analysts"]
+"#,
+    );
+    let config = config.unwrap();
+    let db = config.database(Some("wh")).unwrap();
+    assert_eq!(db.source_for("read_only"), PasswordSource::RedshiftIam);
+    assert_eq!(db.source_for("loader"), PasswordSource::Credstash);
+    assert_eq!(db.source_for("someone"), PasswordSource::RedshiftIam);
+    assert_eq!(db.db_groups_for("read_only"), ["analysts".to_string()]);
+    assert_eq!(db.db_groups_for("etl"), ["etl".to_string(), "analysts".to_string()]);
+    assert_eq!(db.credentials_duration, Duration::from_secs(1800));
+    assert_eq!(db.region.as_deref(), Some("eu-west-1"));
+    assert!(!db.auto_create);
+}
+
+#[test]
+fn password_source_errors_name_the_key_and_the_fix() {
+    let cases = [
+        ("password_source = \"vault\"", "databases.x.password_source: must be one of credstash, redshift-iam, rds-iam"),
+        ("password_source = \"redshift-iam\"", "databases.x.cluster_identifier: is required"),
+        ("cluster_identifier = \"c\"", "databases.x.cluster_identifier: only takes effect with password_source"),
+        (
+            "password_source = \"redshift-iam\"\ncluster_identifier = \"c\"\ncredentials_duration = \"2h\"",
+            "databases.x.credentials_duration: must be from 15m to 1h",
+        ),
+        ("password_source = \"rds-iam\"\nsslmode = \"require\"", "databases.x.sslmode: is \"require\", but"),
+    ];
+    for (keys, expected) in cases {
+        let (_f, result) = load_one(&format!("[databases.x]\nhost = \"h\"\n{keys}\n"));
+        let err = result.unwrap_err().to_string();
+        assert!(err.contains(expected), "{keys}: {err}");
+    }
+    // A user's own source counts too.
+    let (_f, result) = load_one(
+        "[databases.x]\nhost = \"h\"\nsslmode = \"prefer\"\n[databases.x.users.u]\npassword_source = \"rds-iam\"\n",
+    );
+    assert!(result.unwrap_err().to_string().contains("sends its token only over verified TLS"));
+}
