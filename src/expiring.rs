@@ -42,6 +42,11 @@ impl<K: Eq + Hash, V: Clone> Expiring<K, V> {
         self.with(|map| map.remove(key));
     }
 
+    /// Forgets everything (`middleware.clear_cache()`).
+    pub fn clear(&self) {
+        self.with(HashMap::clear);
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<K, (Instant, V)>) -> T) -> T {
         let mut guard = self.inner.locked();
         let pid = std::process::id();

@@ -141,7 +141,7 @@ def create_table(table: str | None = None, *, region: str | None = None) -> bool
     """
 
 def clear_cache() -> None:
-    """Forget every decrypted secret cached in this process."""
+    """Forget every decrypted secret, Redshift temporary password and RDS auth token cached in this process."""
 
 @final
 class Connection:

@@ -34,6 +34,12 @@ pub async fn rds_token(caller: &aws::Target, target: &rds_token::Target) -> Resu
     Ok(token)
 }
 
+/// Forgets every temporary password and token this process holds.
+pub fn clear() {
+    TOKENS.clear();
+    redshift::clear();
+}
+
 /// The region a token is signed for: the database's, else the chain's.
 pub async fn region(caller: &aws::Target) -> String {
     let config = aws::sdk_config(caller).await;

@@ -94,6 +94,10 @@ pub async fn credentials(target: &aws::Target, caller: &str, ask: &Ask, fresh: b
     Ok((temporary, false))
 }
 
+pub(super) fn clear() {
+    CACHE.clear();
+}
+
 /// The cluster's endpoint (address and port), for a config without `host`.
 pub async fn endpoint(target: &aws::Target, cluster: &str) -> Result<(String, u16)> {
     let config = aws::sdk_config(target).await;

@@ -198,4 +198,5 @@ pub fn create_table(py: Python<'_>, table: Option<String>, region: Option<String
 #[pyfunction]
 pub fn clear_cache() {
     cache::clear();
+    crate::iam_auth::clear();
 }
