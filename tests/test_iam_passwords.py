@@ -315,3 +315,21 @@ def test_an_unverified_sslmode_never_sends_the_token(
             database="aurora", port=verified_fake.port, sslmode=sslmode, sslrootcert="", allow_insecure_password=True
         )
     assert verified_fake.answers == []
+
+
+def test_psql_logs_in_as_the_temporary_user(
+    act_as: Callable[[str], None], config_file: Path, redshift: dict[str, Any], local_stack: Stack
+) -> None:
+    env = user_env(
+        local_stack,
+        "alice",
+        MIDDLEWARE_CONFIG=str(config_file),
+        AWS_ENDPOINT_URL_REDSHIFT=redshift["proxy"].url,
+        AWS_ACCESS_KEY_ID=redshift["keys"][0],
+        AWS_SECRET_ACCESS_KEY=redshift["keys"][1],
+    )
+    env.pop("AWS_PROFILE")
+    # The real psql, reading SQL from its standard input; the password only in its passfile.
+    done = run_cli("connect", "warehouse", env=env, input="select 'user=' || current_user;\n")
+    assert done.returncode == 0, done.stderr
+    assert "user=IAM:read_only" in done.stdout, done.stdout
