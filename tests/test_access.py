@@ -112,3 +112,14 @@ def test_a_policy_kept_in_credstash_replaces_the_files_rules(
     finally:
         switch("admin")
         middleware.delete_secret(name)
+
+
+def test_the_module_level_connection_is_not_served_to_another_identity(switch: Callable[[str], None]) -> None:
+    switch("alice")  # may use read_write
+    assert middleware.query_with_timeout("select current_user", user="read_write")[0] == ("read_write",)
+    switch("bob")  # may not: the cached connection must not answer for bob
+    with pytest.raises(middleware.AccessDenied) as caught:
+        middleware.query_with_timeout("select current_user", user="read_write")
+    assert caught.value.arn == "arn:aws:iam::123456789012:user/bob"
+    switch("alice")
+    assert middleware.query_with_timeout("select current_user", user="read_write")[0] == ("read_write",)

@@ -291,6 +291,7 @@ def test_cli_get_is_byte_identical_to_credstash(local_stack: Stack) -> None:
     value = "pässwörd: longer than sixteen bytes, with 'quotes' and, commas"
     done = run_cli("secrets", "put", name, value, "env=test", "-c", "note", env=env)
     assert done.returncode == 0 and done.stdout == f"{name} has been stored\n", done.stderr
+    assert "can be read by other local users" in done.stderr and "pass - to read it from standard input" in done.stderr
     for args in ([name, "env=test"], [name, "env=test", "-n"], [name, "env=test", "-v", "1"]):
         ours = subprocess.run(
             [str(Path(sys.executable).parent / "middleware"), "secrets", "get", *args],
@@ -311,7 +312,8 @@ def test_cli_list_keys_put_from_stdin_and_file(local_stack: Stack, tmp_path: Pat
     value_file = tmp_path / "value.txt"
     value_file.write_text("from a file")
     assert run_cli("secrets", "-t", table, "put", "a", f"@{value_file}", env=env).returncode == 0
-    assert run_cli("secrets", "-t", table, "put", "b", "-", env=env, input="from stdin").returncode == 0
+    from_stdin = run_cli("secrets", "-t", table, "put", "b", "-", env=env, input="from stdin")
+    assert from_stdin.returncode == 0 and "warning" not in from_stdin.stderr
     assert run_cli("secrets", "-t", table, "put", "a", "v2", "-a", env=env).returncode == 0
     for command in (["list"], ["keys"]):
         ours = run_cli("secrets", "-t", table, *command, env=env)

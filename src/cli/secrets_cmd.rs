@@ -208,6 +208,12 @@ fn read_value(arg: &str) -> Result<Zeroizing<Vec<u8>>> {
                 .map_err(|e| Error::Interface(format!("cannot read the value from file {}: {e}", path.display())))?,
         );
     } else {
+        // Works (credstash does the same), but argv is not private.
+        eprintln!(
+            "middleware: warning: a value given on the command line can be read by other local users (the process \
+             list, /proc/<pid>/cmdline) and stays in your shell history; pass - to read it from standard input, or \
+             @FILE"
+        );
         buf.extend(arg.as_bytes());
     }
     Ok(buf)

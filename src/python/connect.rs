@@ -167,7 +167,10 @@ pub fn connect(
     open(py, opening, false)
 }
 
-type Key = (String, String, u32);
+/// Database, user, process, and the AWS settings the caller acts with
+/// (`aws::cache_key`: profile, keys, files): another identity gets a
+/// connection of its own, after its own access check.
+type Key = (String, String, u32, u64);
 static CACHED: Mutex<Option<HashMap<Key, Py<Connection>>>> = Mutex::new(None);
 
 #[pyfunction]
@@ -185,7 +188,18 @@ pub fn query_with_timeout<'py>(
     let (db, user) = (req.db, req.user.to_string());
     // Validate the timeout before anything connects.
     broker::query_timeout(db, timeout_arg(timeout)?)?;
-    let key = (name.clone(), user.clone(), std::process::id());
+    // Re-checked on every reuse (warm, a few microseconds): a revoked allow
+    // list or a switched profile takes effect without a reconnect.
+    let check = {
+        let (config, name, user) = (config.clone(), name.clone(), user.clone());
+        move |_| async move {
+            let req = Request::new(&config, Some(&name), Some(&user), None)?;
+            broker::check_access(&req).await.map(|_| ())
+        }
+    };
+    wait(py, check)?;
+    let identity = crate::aws::cache_key(&crate::aws::Target::default());
+    let key = (name.clone(), user.clone(), std::process::id(), identity);
     let existing = CACHED
         .locked()
         .as_ref()
@@ -196,7 +210,11 @@ pub fn query_with_timeout<'py>(
         None => {
             let opening = Opening::of(config.clone(), &name, Some(user), None, None)?;
             let conn = Py::new(py, open(py, opening, true)?)?;
-            CACHED.locked().get_or_insert_with(HashMap::new).insert(key, conn.clone_ref(py));
+            let mut cached = CACHED.locked();
+            let map = cached.get_or_insert_with(HashMap::new);
+            // One per database and user: the previous identity's is closed when dropped.
+            map.retain(|k, _| !(k.0 == key.0 && k.1 == key.1));
+            map.insert(key, conn.clone_ref(py));
             conn
         }
     };
