@@ -4,7 +4,6 @@
 //! Also the one place that turns an SDK error into text and a code.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -18,8 +17,8 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::timeout::TimeoutConfig;
 
+use crate::process_cache::Bounded;
 use crate::runtime;
-use crate::sync::Locked;
 
 /// credstash's region when none is configured anywhere.
 pub const FALLBACK_REGION: &str = "us-east-1";
@@ -55,15 +54,16 @@ const ENV_INPUTS: &[&str] = &[
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 ];
 
+#[derive(Clone)]
 struct Entry {
-    key: u64,
     config: SdkConfig,
     /// Resolved credentials, reused until shortly before they expire: the
     /// SDK's own provider chain re-reads profile files on every call.
     credentials: Option<Credentials>,
 }
 
-static CONFIGS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+/// A bounded number of identities per process.
+static CONFIGS: Bounded<u64, Entry, 16> = Bounded::new();
 
 /// Identifies the SDK configuration `target` resolves to right now.
 pub fn cache_key(target: &Target) -> u64 {
@@ -87,21 +87,17 @@ pub fn cache_key(target: &Target) -> u64 {
 /// Drops every cached config and credentials, e.g. after AWS rejected the
 /// credentials: the next call loads them afresh.
 pub fn forget_all() {
-    lock().clear();
+    CONFIGS.clear();
 }
 
 /// The SDK config for `target`, loaded on first use.
 pub async fn sdk_config(target: &Target) -> SdkConfig {
     let key = cache_key(target);
-    if let Some(entry) = lock().iter().find(|e| e.key == key) {
-        return entry.config.clone();
+    if let Some(entry) = CONFIGS.get(&key) {
+        return entry.config;
     }
     let config = load(target).await;
-    let mut cache = lock();
-    if cache.len() >= 16 {
-        cache.remove(0); // a bounded number of identities per process
-    }
-    cache.push(Entry { key, config: config.clone(), credentials: None });
+    CONFIGS.insert(key, Entry { config: config.clone(), credentials: None });
     config
 }
 
@@ -172,7 +168,7 @@ pub fn rejected_credentials(f: &Failure) -> crate::Error {
 pub async fn credentials(target: &Target) -> Result<Credentials, CredentialsFailure> {
     let key = cache_key(target);
     let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + Duration::from_secs(300));
-    if let Some(c) = lock().iter().find(|e| e.key == key).and_then(|e| e.credentials.clone()).filter(fresh) {
+    if let Some(c) = CONFIGS.get(&key).and_then(|e| e.credentials).filter(fresh) {
         return Ok(c);
     }
     let config = sdk_config(target).await;
@@ -188,14 +184,8 @@ pub async fn credentials(target: &Target) -> Result<Credentials, CredentialsFail
             _ => CredentialsFailure::Missing(text),
         }
     })?;
-    if let Some(entry) = lock().iter_mut().find(|e| e.key == key) {
-        entry.credentials = Some(credentials.clone());
-    }
+    CONFIGS.update(&key, |entry| entry.credentials = Some(credentials.clone()));
     Ok(credentials)
-}
-
-fn lock() -> std::sync::MutexGuard<'static, Vec<Entry>> {
-    CONFIGS.locked()
 }
 
 async fn load(target: &Target) -> SdkConfig {

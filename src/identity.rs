@@ -1,23 +1,20 @@
 //! The caller's AWS identity (STS GetCallerIdentity), cached per credentials.
 //! What an identity is, and ARN normalisation, are pure: `principal.rs`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use crate::aws::{self, Target};
 pub use crate::principal::Identity;
-use crate::sync::Locked;
+use crate::process_cache::Bounded;
 use crate::{Error, Result};
 
-static CACHE: Mutex<Option<HashMap<String, Identity>>> = Mutex::new(None);
+/// Per access key id; a process sees a handful.
+static CACHE: Bounded<String, Identity, 64> = Bounded::new();
 
 /// The identity behind `target`'s credentials; one STS call per credentials.
 pub async fn whoami(target: &Target) -> Result<Identity> {
     let credentials = aws::credentials(target).await.map_err(aws::CredentialsFailure::into_error)?;
     let key = credentials.access_key_id().to_string();
-    let cache = || CACHE.locked();
-    if let Some(found) = cache().as_ref().and_then(|c| c.get(&key)) {
-        return Ok(found.clone());
+    if let Some(found) = CACHE.get(&key) {
+        return Ok(found);
     }
     let config = aws::sdk_config(target).await;
     let out = match aws_sdk_sts::Client::new(&config).get_caller_identity().send().await {
@@ -43,6 +40,6 @@ pub async fn whoami(target: &Target) -> Result<Identity> {
         }
     };
     let identity = Identity::from_arn(out.arn().unwrap_or_default(), out.user_id().unwrap_or_default());
-    cache().get_or_insert_with(HashMap::new).insert(key, identity.clone());
+    CACHE.insert(key, identity.clone());
     Ok(identity)
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -16,7 +16,7 @@ use super::keys::Pins;
 use super::record::{self, Item, Record, Sealed};
 use crate::aws;
 use crate::error::AccessDenied;
-use crate::sync::Locked;
+use crate::process_cache::Bounded;
 use crate::{Error, Result};
 
 /// A KMS encryption context: sent on seal and open, stored nowhere.
@@ -94,10 +94,10 @@ const PARALLEL_GETS: usize = 16;
 /// same: building SDK clients costs more than a cached secret lookup.
 /// Forgets every store (their clients hold credentials AWS rejected).
 pub fn forget_all() {
-    STORES.locked().clear();
+    STORES.clear();
 }
 
-pub(super) static STORES: Mutex<Vec<(u64, Arc<Store>)>> = Mutex::new(Vec::new());
+static STORES: Bounded<u64, Arc<Store>, 16> = Bounded::new();
 
 impl Store {
     /// A connected store for `loc`, shared with earlier callers when possible.
@@ -107,16 +107,11 @@ impl Store {
         aws::cache_key(&aws::Target { region: loc.region.clone(), ..loc.target.clone() }).hash(&mut h);
         aws::cache_key(&aws::Target { region: loc.kms_region.clone(), ..loc.target.clone() }).hash(&mut h);
         let key = h.finish();
-        let stores = || STORES.locked();
-        if let Some((_, store)) = stores().iter().find(|(k, _)| *k == key) {
-            return Ok(store.clone());
+        if let Some(store) = STORES.get(&key) {
+            return Ok(store);
         }
         let store = Arc::new(Store::connect(loc).await?);
-        let mut all = stores();
-        if all.len() >= 16 {
-            all.remove(0);
-        }
-        all.push((key, store.clone()));
+        STORES.insert(key, store.clone());
         Ok(store)
     }
 

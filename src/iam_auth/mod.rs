@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::aws;
 use crate::credstash::cache::Secret;
-use crate::expiring::Expiring;
+use crate::process_cache::Expiring;
 use crate::{Error, Result};
 
 /// Tokens live 15 minutes; reused for 14, so none is used in its last minute.

@@ -12,7 +12,7 @@ use aws_sdk_redshift::Client;
 use crate::aws::{self, Failure};
 use crate::credstash::cache::Secret;
 use crate::error::AccessDenied;
-use crate::expiring::Expiring;
+use crate::process_cache::Expiring;
 use crate::{Error, Result};
 
 /// What GetClusterCredentials is asked for.
