@@ -8,9 +8,10 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
 
 import middleware
+
+from stack import Stack
 
 FIRST = """
 import time, middleware
@@ -21,7 +22,7 @@ print(t1 - t0, t2 - t1, t3 - t2)
 """
 
 
-def run(info: dict[str, Any]) -> None:
+def run(info: Stack) -> None:
     os.environ["AWS_PROFILE"] = "alice"
     middleware.check_access()
     samples = []

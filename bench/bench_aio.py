@@ -14,6 +14,8 @@ from bench_pg import fetch
 
 import middleware.aio as aio
 
+from stack import Stack
+
 QUERIES = 10_000
 CONNECTIONS = 10
 
@@ -37,14 +39,14 @@ async def ours() -> float:
     return await spread(one, conns)
 
 
-async def theirs_asyncpg(info: dict[str, Any]) -> float:
+async def theirs_asyncpg(info: Stack) -> float:
     conns = [
         await asyncpg.connect(
             host="localhost",
-            port=info["pg_port"],
+            port=info.pg_port,
             database="analytics",
             user="read_only",
-            password=info["db_passwords"]["read_only"],
+            password=info.db_passwords["read_only"],
             ssl="require",
         )
         for _ in range(CONNECTIONS)
@@ -58,14 +60,14 @@ async def theirs_asyncpg(info: dict[str, Any]) -> float:
     return await spread(one, conns)
 
 
-async def theirs_psycopg(info: dict[str, Any]) -> float:
+async def theirs_psycopg(info: Stack) -> float:
     conns = [
         await psycopg.AsyncConnection.connect(
             host="localhost",
-            port=info["pg_port"],
+            port=info.pg_port,
             dbname="analytics",
             user="read_only",
-            password=info["db_passwords"]["read_only"],
+            password=info.db_passwords["read_only"],
             sslmode="require",
             autocommit=True,
         )
@@ -79,7 +81,7 @@ async def theirs_psycopg(info: dict[str, Any]) -> float:
     return await spread(one, conns)
 
 
-def run(info: dict[str, Any]) -> None:
+def run(info: Stack) -> None:
     base = asyncio.run(theirs_asyncpg(info))
     results = [
         ("asyncpg (a lock per connection)", base),

@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import middleware
+
+from stack import Stack
 
 BIN = Path(sys.executable).parent
 
@@ -25,7 +26,7 @@ def wall(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> float:
     return statistics.median(samples)
 
 
-def original_flow(info: dict[str, Any]) -> None:
+def original_flow(info: Stack) -> None:
     ctx = ["database=analytics", "db_user=read_only"]
     host = subprocess.run(
         [str(BIN / "credstash"), "get", "bench.analytics.host"], capture_output=True, text=True, check=True
@@ -43,7 +44,7 @@ def original_flow(info: dict[str, Any]) -> None:
             "-h",
             host,
             "-p",
-            str(info["pg_port"]),
+            str(info.pg_port),
             "-U",
             "read_only",
             "-d",
@@ -57,7 +58,7 @@ def original_flow(info: dict[str, Any]) -> None:
     )
 
 
-def run(info: dict[str, Any]) -> None:
+def run(info: Stack) -> None:
     os.environ["AWS_PROFILE"] = "admin"
     middleware.clear_cache()
     if not any(s.name == "bench.analytics.host" for s in middleware.list_secrets()):

@@ -9,9 +9,10 @@ import os
 import statistics
 import threading
 import time
-from typing import Any
 
 import middleware
+
+from stack import Stack
 
 THREADS, QUERIES, ROUNDS = 32, 500, 5
 
@@ -21,7 +22,7 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run(info: dict[str, Any]) -> None:
+def run(info: Stack) -> None:
     os.environ["AWS_PROFILE"] = "alice"
     conns = [middleware.connect() for _ in range(THREADS)]
     for conn in conns:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import io
 import logging
 import time
-from typing import Any
 
 import middleware
+
+from stack import Stack
 
 QUERIES = 5_000
 
@@ -26,7 +27,7 @@ def run_queries() -> float:
     return time.perf_counter() - started
 
 
-def run(info: dict[str, Any]) -> None:
+def run(info: Stack) -> None:
     logger = logging.getLogger("middleware")
     sink = logging.StreamHandler(io.StringIO())
     results = []

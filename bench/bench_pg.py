@@ -24,6 +24,8 @@ import psycopg
 
 import middleware
 
+from stack import Stack
+
 ROWS = 1_000_000
 WORKER = Path(__file__).resolve().parent / "fetch_worker.py"
 
@@ -37,13 +39,13 @@ def median_time(fn: Any, runs: int) -> float:
     return statistics.median(samples)
 
 
-def fetch(driver: str, info: dict[str, Any]) -> tuple[float, float]:
+def fetch(driver: str, info: Stack) -> tuple[float, float]:
     t, rss, _ = fetch3(driver, info)
     return t, rss
 
 
-def fetch3(driver: str, info: dict[str, Any]) -> tuple[float, float, float]:
-    slim = {"pg_port": info["pg_port"], "db_passwords": info["db_passwords"]}
+def fetch3(driver: str, info: Stack) -> tuple[float, float, float]:
+    slim = {"pg_port": info.pg_port, "db_passwords": dict(info.db_passwords)}
     out = subprocess.run(
         [sys.executable, str(WORKER), driver, str(ROWS), json.dumps(slim)],
         capture_output=True,
@@ -54,9 +56,9 @@ def fetch3(driver: str, info: dict[str, Any]) -> tuple[float, float, float]:
     return float(out[0]), float(out[2]), float(out[3])
 
 
-def active_sleeps(info: dict[str, Any]) -> int:
+def active_sleeps(info: Stack) -> int:
     with psycopg.connect(
-        host=info["pg_socket_dir"], port=info["pg_port"], user="postgres", dbname="analytics", autocommit=True
+        host=str(info.pg_socket_dir), port=info.pg_port, user="postgres", dbname="analytics", autocommit=True
     ) as conn:
         row = conn.execute(
             "select count(*) from pg_stat_activity where state = 'active' and query like '%pg_sleep%'"
@@ -65,19 +67,19 @@ def active_sleeps(info: dict[str, Any]) -> int:
         return int(row[0]) if row else 0
 
 
-def run(info: dict[str, Any]) -> None:
-    password = info["db_passwords"]["read_only"]
+def run(info: Stack) -> None:
+    password = info.db_passwords["read_only"]
     middleware.connect().close()  # warm: identity, secret, config
     ours_connect = median_time(lambda: middleware.connect().close(), 30)
     theirs_connect = median_time(
         lambda: psycopg.connect(
             host="localhost",
-            port=info["pg_port"],
+            port=info.pg_port,
             dbname="analytics",
             user="read_only",
             password=password,
             sslmode="verify-full",
-            sslrootcert=info["ca"],
+            sslrootcert=str(info.ca),
         ).close(),
         30,
     )
@@ -154,15 +156,15 @@ def run(info: dict[str, Any]) -> None:
         print(f"| {label} | {statistics.median(samples) * 1e3:.1f} ms | {max(samples) * 1e3:.1f} ms |")
 
 
-def overhead(info: dict[str, Any]) -> None:
+def overhead(info: Stack) -> None:
     """Per-call costs on one connection: many small statements, and executemany."""
     ours = middleware.connect(user="read_write")
     theirs = psycopg.connect(
         host="localhost",
-        port=info["pg_port"],
+        port=info.pg_port,
         dbname="analytics",
         user="read_write",
-        password=info["db_passwords"]["read_write"],
+        password=info.db_passwords["read_write"],
         sslmode="require",
     )
 

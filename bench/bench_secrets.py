@@ -20,6 +20,8 @@ import credstash
 
 import middleware
 
+from stack import Stack
+
 NAME = "bench.password"
 CONTEXT = {"database": "bench"}
 BIN = Path(sys.executable).parent
@@ -57,7 +59,7 @@ def row(what: str, ours: float, theirs: float | None, unit: str = "ms") -> str:
     return f"| {what} | {ours * scale:.1f} {unit} | {theirs * scale:.1f} {unit} | {ours / theirs:.2f}x |"
 
 
-def run(info: dict[str, Any]) -> None:
+def run(info: Stack) -> None:
     middleware.put_secret(NAME, "a database password of some length", context=CONTEXT)
     ctx_args = [f"{k}={v}" for k, v in CONTEXT.items()]
 

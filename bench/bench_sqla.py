@@ -17,10 +17,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from fetch_worker import QUERY
+
+from stack import Stack
 
 WORKER = Path(__file__).resolve().parent / "sqla_worker.py"
 READ_ROWS = 1_000_000
@@ -28,9 +29,9 @@ WRITE_ROWS = 100_000
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))  # BENCH_RUNS=1: a quick check that it works
 
 
-def make_wide(info: dict[str, Any]) -> None:
+def make_wide(info: Stack) -> None:
     with psycopg.connect(
-        host=info["pg_socket_dir"], port=info["pg_port"], user="postgres", dbname="analytics", autocommit=True
+        host=str(info.pg_socket_dir), port=info.pg_port, user="postgres", dbname="analytics", autocommit=True
     ) as conn:
         conn.execute("drop table if exists wide")
         conn.execute("create table wide as " + QUERY.format(n=READ_ROWS))
@@ -38,8 +39,8 @@ def make_wide(info: dict[str, Any]) -> None:
         conn.execute("vacuum analyze wide")
 
 
-def best(job: str, driver: str, rows: int, info: dict[str, Any]) -> tuple[float, float]:
-    slim = json.dumps({"pg_port": info["pg_port"], "db_passwords": info["db_passwords"]})
+def best(job: str, driver: str, rows: int, info: Stack) -> tuple[float, float]:
+    slim = json.dumps({"pg_port": info.pg_port, "db_passwords": dict(info.db_passwords)})
     samples = []
     for _ in range(RUNS):
         out = subprocess.run(
@@ -50,7 +51,7 @@ def best(job: str, driver: str, rows: int, info: dict[str, Any]) -> tuple[float,
     return min(samples)
 
 
-def run(info: dict[str, Any]) -> None:
+def run(info: Stack) -> None:
     make_wide(info)
     print(f"\n### pandas through SQLAlchemy (best of {RUNS}, each in its own process)\n")
     print("| call | postgresql+psycopg | postgresql+middleware | ratio | peak RSS psycopg / middleware |")

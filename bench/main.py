@@ -36,13 +36,12 @@ BENCHMARKS = (
 def main() -> None:
     wanted = set(sys.argv[1:]) or {name for name, _, _ in BENCHMARKS}
     with stack.running() as info:
-        for key in list(os.environ):
-            if key.startswith(("AWS_", "MIDDLEWARE_")):
-                del os.environ[key]
-        os.environ.update(info["env"], HOME=info["dir"])
         for name, bench, profile in BENCHMARKS:
             if name in wanted:
-                os.environ["AWS_PROFILE"] = profile
+                # This process acts as the stack user (the benchmarks' own subprocesses inherit it).
+                env = info.env_for(profile)
+                os.environ.clear()
+                os.environ.update(env)
                 bench.run(info)
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python dev/sqla_suite.py [pytest arguments]
 
 Starts the stack (or uses a running one: --stack-dir DIR, as printed by
-`python dev/stack.py up`), then runs pytest in tests/sqla as the stack's IAM
+`python dev/stack up`), then runs pytest in tests/sqla as the stack's IAM
 user alice, who may use the database user read_write, through
 postgresql+middleware://read_write@/analytics. The suite runs in its own pytest
 process because SQLAlchemy's plugin configures pytest for itself. Exits with
@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import stack
 
@@ -30,20 +27,12 @@ DBURI = f"postgresql+middleware://read_write@/analytics?dbname={stack.SQLA_DATAB
 
 
 @contextlib.contextmanager
-def stack_info(directory: Path | None) -> Iterator[dict[str, Any]]:
+def stack_info(directory: Path | None) -> Iterator[stack.Stack]:
     if directory is not None:
-        yield json.loads((directory / "stack.json").read_text())
+        yield stack.Stack.load(directory)
         return
     with stack.running() as info:
         yield info
-
-
-def user_env(info: dict[str, Any], profile: str) -> dict[str, str]:
-    """This environment acting as one of the stack's IAM users (as tests/conftest.py's user_env)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MIDDLEWARE_"))}
-    env.update(info["env"], AWS_PROFILE=profile, HOME=info["dir"])
-    env.pop("XDG_CONFIG_HOME", None)
-    return env
 
 
 def main() -> int:
@@ -63,7 +52,7 @@ def main() -> int:
             DBURI,
             *(pytest_args or [str(SUITE)]),
         ]
-        return subprocess.run(command, env=user_env(info, "alice"), cwd=ROOT).returncode
+        return subprocess.run(command, env=info.env_for("alice"), cwd=ROOT).returncode
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from stack import Stack
+
 
 class TcpProxy:
     """Forwards every connection to 127.0.0.1:`target`."""
@@ -111,9 +113,9 @@ class TcpProxy:
 
 
 @pytest.fixture
-def tcp_proxy(local_stack: object) -> Iterator[TcpProxy]:
+def tcp_proxy(local_stack: Stack) -> Iterator[TcpProxy]:
     """A proxy in front of the stack's PostgreSQL, closed after the test."""
-    proxy = TcpProxy(local_stack["pg_port"])  # type: ignore[index]
+    proxy = TcpProxy(local_stack.pg_port)
     try:
         yield proxy
     finally:

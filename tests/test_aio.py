@@ -7,24 +7,20 @@ import asyncio
 import os
 import resource
 import time
-from collections.abc import Callable
 
 import pytest
 
 import middleware
 import middleware.aio as aio
 
-from conftest import Stack, active_sleeps, admin_sql, wait_until
+from conftest import active_sleeps, admin_sql, wait_until
+from fix_stack import AsUser
+from stack import Stack
 
 
-@pytest.fixture
-def alice(as_user: Callable[[str], None]) -> None:
+def test_connect_query_cursor_and_context_managers(as_user: AsUser) -> None:
     as_user("alice")
-    middleware.clear_cache()
 
-
-@pytest.mark.usefixtures("alice")
-def test_connect_query_cursor_and_context_managers() -> None:
     async def main() -> None:
         conn = await aio.connect()
         assert (conn.database, conn.user, conn.autocommit, conn.closed) == ("analytics", "read_only", False, False)
@@ -52,8 +48,9 @@ def test_connect_query_cursor_and_context_managers() -> None:
     asyncio.run(main())
 
 
-@pytest.mark.usefixtures("alice")
-def test_errors_are_the_sync_apis(as_user: Callable[[str], None], local_stack: Stack) -> None:
+def test_errors_are_the_sync_apis(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
+
     async def timeout() -> None:
         conn = await aio.connect()
         conn.autocommit = True
@@ -70,7 +67,6 @@ def test_errors_are_the_sync_apis(as_user: Callable[[str], None], local_stack: S
 
     asyncio.run(timeout())
     as_user("bob")
-    middleware.clear_cache()
 
     async def denied() -> None:
         with pytest.raises(middleware.AccessDenied, match="read_write") as caught:
@@ -80,8 +76,9 @@ def test_errors_are_the_sync_apis(as_user: Callable[[str], None], local_stack: S
     asyncio.run(denied())
 
 
-@pytest.mark.usefixtures("alice")
-def test_cancelling_the_task_cancels_the_server_query(local_stack: Stack) -> None:
+def test_cancelling_the_task_cancels_the_server_query(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
+
     async def main() -> None:
         conn = await aio.connect()
         task = asyncio.create_task(conn.cursor().execute("select pg_sleep(30)"))
@@ -99,8 +96,9 @@ def test_cancelling_the_task_cancels_the_server_query(local_stack: Stack) -> Non
     asyncio.run(main())
 
 
-@pytest.mark.usefixtures("alice")
-def test_calls_on_many_connections_run_concurrently() -> None:
+def test_calls_on_many_connections_run_concurrently(as_user: AsUser) -> None:
+    as_user("alice")
+
     async def main() -> float:
         conns = [await aio.connect() for _ in range(5)]
         started = time.monotonic()
@@ -112,11 +110,11 @@ def test_calls_on_many_connections_run_concurrently() -> None:
     assert took < 1.6, f"{took:.2f}s"
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(180)
 @pytest.mark.slow
 @pytest.mark.load
-def test_a_minute_of_100_tasks_on_10_connections_leaks_nothing(local_stack: Stack) -> None:
+def test_a_minute_of_100_tasks_on_10_connections_leaks_nothing(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     seconds = float(os.environ.get("AIO_LOAD_SECONDS", "60"))
 
     def backends() -> int:
@@ -161,8 +159,9 @@ def test_a_minute_of_100_tasks_on_10_connections_leaks_nothing(local_stack: Stac
     print(f"aio load: {done} queries in {seconds:.0f}s, peak RSS {rss[-1] // 1024} MB")
 
 
-@pytest.mark.usefixtures("alice")
-def test_fork_after_use() -> None:
+def test_fork_after_use(as_user: AsUser) -> None:
+    as_user("alice")
+
     async def use() -> None:
         assert list(await aio.query_with_timeout("select 1")) == [(1,)]
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pytest
 
 import middleware
 
-from conftest import Stack, admin_sql, wait_until
+from conftest import admin_sql, wait_until
+from fix_stack import AsUser
+from stack import Stack
 
 TYPES_SQL = """
 select 1::int2 as i2, 2::int4 as i4, 3::int8 as i8, 1.5::float4 as f4, 2.5::float8 as f8, true as b,
@@ -29,9 +31,8 @@ select null, null, null, null, null, null, null, null, null, null, null, null, n
 
 
 @pytest.fixture
-def conn(as_user: Callable[[str], None]) -> Iterator[middleware.Connection]:
+def conn(as_user: AsUser) -> Iterator[middleware.Connection]:
     as_user("alice")
-    middleware.clear_cache()
     c = middleware.connect()
     c.autocommit = True
     yield c
@@ -126,9 +127,7 @@ def test_fetch_arrow_table_has_the_cursors_remaining_rows(conn: middleware.Conne
     assert cur.fetchone() is None
 
 
-def test_one_bad_utf8_column_gives_one_message_on_every_path(
-    as_user: Callable[[str], None], local_stack: Stack
-) -> None:
+def test_one_bad_utf8_column_gives_one_message_on_every_path(as_user: AsUser, local_stack: Stack) -> None:
     admin_sql(local_stack, "drop database if exists legacy_ascii_arrow")
     admin_sql(
         local_stack,

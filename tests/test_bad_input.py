@@ -12,14 +12,11 @@ import pytest
 
 import middleware
 
+from fix_stack import AsUser
+from stack import Stack
+
 TABLE = "credential-store"
 V1 = "0" * 18 + "1"
-
-
-@pytest.fixture
-def admin(as_user: Callable[[str], None]) -> None:
-    as_user("admin")
-    middleware.clear_cache()
 
 
 def stored(name: str) -> dict[str, object]:
@@ -44,9 +41,9 @@ CORRUPTIONS: dict[str, Callable[[dict[str, object]], object]] = {
 }
 
 
-@pytest.mark.usefixtures("admin")
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
-def test_malformed_records_are_integrity_errors_naming_the_problem(corruption: str) -> None:
+def test_malformed_records_are_integrity_errors_naming_the_problem(as_user: AsUser, corruption: str) -> None:
+    as_user("admin")
     name = f"bad.{uuid.uuid4().hex[:8]}"
     middleware.put_secret(name, "the plaintext must not leak")
     item = stored(name)
@@ -61,8 +58,8 @@ def test_malformed_records_are_integrity_errors_naming_the_problem(corruption: s
         assert attribute is None or f"'{attribute}'" in text, text
 
 
-@pytest.mark.usefixtures("admin")
-def test_a_non_utf8_plaintext_read_as_text() -> None:
+def test_a_non_utf8_plaintext_read_as_text(as_user: AsUser) -> None:
+    as_user("admin")
     name = f"bin.{uuid.uuid4().hex[:8]}"
     middleware.put_secret(name, b"\xff\xfe\x00")
     with pytest.raises(middleware.DataError, match="not UTF-8"):
@@ -70,8 +67,8 @@ def test_a_non_utf8_plaintext_read_as_text() -> None:
     assert middleware.get_secret_bytes(name) == b"\xff\xfe\x00"
 
 
-@pytest.mark.usefixtures("admin")
-def test_sizes_and_names_at_and_past_dynamodbs_limits() -> None:
+def test_sizes_and_names_at_and_past_dynamodbs_limits(as_user: AsUser) -> None:
+    as_user("admin")
     big = "x" * (280 * 1024)
     name = f"big.{uuid.uuid4().hex[:8]}"
     middleware.put_secret(name, big)
@@ -88,8 +85,8 @@ def test_sizes_and_names_at_and_past_dynamodbs_limits() -> None:
         middleware.delete_secret(hostile)
 
 
-@pytest.mark.usefixtures("admin")
-def test_records_with_whitespace_wrapped_base64_are_read() -> None:
+def test_records_with_whitespace_wrapped_base64_are_read(as_user: AsUser) -> None:
+    as_user("admin")
     name = f"wrapped.{uuid.uuid4().hex[:8]}"
     middleware.put_secret(name, "a value long enough to wrap over more than one line of base64" * 2)
     item = stored(name)
@@ -100,7 +97,7 @@ def test_records_with_whitespace_wrapped_base64_are_read() -> None:
     assert base64.b64decode(contents)
 
 
-def test_huge_sql_and_results(as_user: Callable[[str], None]) -> None:
+def test_huge_sql_and_results(as_user: AsUser) -> None:
     as_user("alice")
     conn = middleware.connect()
     conn.autocommit = True
@@ -113,7 +110,7 @@ def test_huge_sql_and_results(as_user: Callable[[str], None]) -> None:
     assert caught.value.sqlstate == "42601"
 
 
-def test_invalid_utf8_in_results_is_a_data_error(as_user: Callable[[str], None], local_stack: dict) -> None:  # type: ignore[type-arg]
+def test_invalid_utf8_in_results_is_a_data_error(as_user: AsUser, local_stack: Stack) -> None:
     from conftest import admin_sql
 
     admin_sql(local_stack, "drop database if exists legacy_ascii")
@@ -134,7 +131,7 @@ def test_invalid_utf8_in_results_is_a_data_error(as_user: Callable[[str], None],
 
 
 def test_a_self_referential_list_parameter_is_an_error_and_the_process_lives(
-    as_user: Callable[[str], None],
+    as_user: AsUser,
 ) -> None:
     as_user("alice")
     conn = middleware.connect()
@@ -155,7 +152,7 @@ def test_a_self_referential_list_parameter_is_an_error_and_the_process_lives(
     assert cur.fetchone() == (1,), "the connection is fine afterwards"
 
 
-def test_bytea_array_parameters_round_trip_exactly(as_user: Callable[[str], None]) -> None:
+def test_bytea_array_parameters_round_trip_exactly(as_user: AsUser) -> None:
     as_user("alice")
     conn = middleware.connect()
     conn.autocommit = True
@@ -171,10 +168,10 @@ def test_bytea_array_parameters_round_trip_exactly(as_user: Callable[[str], None
     assert cur.fetchone() == ([[b"\x00"], [b"\xff"]],)
 
 
-def test_cli_prints_dates_and_timestamps_beyond_chronos_range(local_stack: dict) -> None:  # type: ignore[type-arg]
-    from conftest import run_cli, user_env
+def test_cli_prints_dates_and_timestamps_beyond_chronos_range(local_stack: Stack) -> None:
+    from conftest import run_cli
 
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     sql = (
         "select date '300000-01-01' as d, date '5874897-12-31' as last, timestamp '294276-12-31 23:59:59.5' as ts,"
         " timestamptz '294276-01-01 00:00:00+00' as tz, date 'infinity' as inf, timestamp '-infinity' as ninf,"
@@ -202,10 +199,10 @@ def test_cli_prints_dates_and_timestamps_beyond_chronos_range(local_stack: dict)
     )
 
 
-def test_doctor_with_a_multibyte_access_key_id_does_not_panic(local_stack: dict) -> None:  # type: ignore[type-arg]
-    from conftest import run_cli, user_env
+def test_doctor_with_a_multibyte_access_key_id_does_not_panic(local_stack: Stack) -> None:
+    from conftest import run_cli
 
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     env.pop("AWS_PROFILE")
     env.update(AWS_ACCESS_KEY_ID="AKIA123é456789", AWS_SECRET_ACCESS_KEY="not-a-secret")
     done = run_cli("doctor", env=env)

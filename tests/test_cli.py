@@ -17,7 +17,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import Stack, active_sleeps, run_cli, user_env, wait_until
+from conftest import active_sleeps, run_cli, wait_until
+from stack import Stack
 
 SALES = "select id, region, amount, sold_at from sales order by id limit 20"
 
@@ -25,17 +26,17 @@ SALES = "select id, region, amount, sold_at from sales order by id limit 20"
 def psycopg_rows(info: Stack, sql: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(
         host="localhost",
-        port=info["pg_port"],
+        port=info.pg_port,
         dbname="analytics",
         user="read_only",
-        password=info["db_passwords"]["read_only"],
+        password=info.db_passwords["read_only"],
         sslmode="require",
     ) as conn:
         return conn.execute(sql).fetchall()
 
 
 def test_query_formats_parse_back_to_the_rows(local_stack: Stack) -> None:
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     expected = psycopg_rows(local_stack, SALES)
     done = run_cli("query", SALES, "--format", "csv", env=env)
     assert done.returncode == 0, done.stderr
@@ -54,7 +55,7 @@ def test_query_formats_parse_back_to_the_rows(local_stack: Stack) -> None:
 
 
 def test_exit_codes(local_stack: Stack, tmp_path: Path) -> None:
-    alice, bob = user_env(local_stack, "alice"), user_env(local_stack, "bob")
+    alice, bob = local_stack.env_for("alice"), local_stack.env_for("bob")
     sql_file = tmp_path / "q.sql"
     sql_file.write_text("select 7")
     assert run_cli("query", "-f", str(sql_file), env=alice).stdout == "?column?\n7\n"
@@ -70,10 +71,10 @@ def test_exit_codes(local_stack: Stack, tmp_path: Path) -> None:
 
 
 def test_whoami_iam_policy_and_doctor(local_stack: Stack) -> None:
-    env = user_env(local_stack, "bob")
+    env = local_stack.env_for("bob")
     who = run_cli("whoami", env=env)
     assert who.returncode == 0
-    assert local_stack["users"]["bob"]["arn"] in who.stdout
+    assert local_stack.users["bob"].arn in who.stdout
     assert "analytics  read_only\n" in who.stdout
 
     policy = json.loads(run_cli("iam-policy", "analytics", "read_only", env=env).stdout)
@@ -95,8 +96,8 @@ def test_whoami_iam_policy_and_doctor(local_stack: Stack) -> None:
 
 
 def test_iam_policy_scopes_decrypt_to_the_key_and_warns_without_a_context(local_stack: Stack, tmp_path: Path) -> None:
-    key_arn = local_stack["kms_keys"]["alias/credstash"]
-    admin = user_env(local_stack, "admin")
+    key_arn = local_stack.kms_keys["alias/credstash"]
+    admin = local_stack.env_for("admin")
     done = run_cli("iam-policy", "analytics", "read_write", env=admin)
     assert done.returncode == 0, done.stderr
     kms = json.loads(done.stdout)["Statement"][1]
@@ -104,7 +105,7 @@ def test_iam_policy_scopes_decrypt_to_the_key_and_warns_without_a_context(local_
     assert kms["Condition"]["StringEquals"]["kms:EncryptionContext:db_user"] == "read_write"
     assert "warning" not in done.stderr
     # bob may not DescribeKey: the key is named by its alias instead of key/* alone.
-    bob = run_cli("iam-policy", "analytics", "read_only", env=user_env(local_stack, "bob"))
+    bob = run_cli("iam-policy", "analytics", "read_only", env=local_stack.env_for("bob"))
     by_alias = json.loads(bob.stdout)["Statement"][1]
     assert by_alias["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == ["alias/credstash"]
     assert "kms:DescribeKey" in bob.stderr
@@ -137,11 +138,11 @@ def test_connect_runs_psql_with_the_password_only_in_a_private_file(local_stack:
     fake = bin_dir / "psql"
     fake.write_text(FAKE_PSQL.format(python=sys.executable))
     fake.chmod(0o755)
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
     done = run_cli("connect", "analytics", "-u", "read_write", env=env)
     assert done.returncode == 0, done.stderr
-    password = local_stack["db_passwords"]["read_write"]
+    password = local_stack.db_passwords["read_write"]
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
     assert password not in lines["argv"] and password not in lines["env"]
     assert "PGPASSWORD" not in lines["env"] and "PGSSLROOTCERT" in lines["env"]
@@ -183,9 +184,9 @@ def test_connect_removes_the_passfile_when_signalled(
     psql = bin_dir / "psql"
     psql.write_text(SLEEPING_PSQL.format(record=record))
     psql.chmod(0o755)
-    env = user_env(local_stack, "alice", XDG_RUNTIME_DIR=str(xdg), TMPDIR=str(tmp))
+    env = local_stack.env_for("alice", XDG_RUNTIME_DIR=str(xdg), TMPDIR=str(tmp))
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
-    password = local_stack["db_passwords"]["read_write"]
+    password = local_stack.db_passwords["read_write"]
     exe = Path(sys.executable).parent / "middleware"
     proc = subprocess.Popen(
         [str(exe), "connect", "analytics", "-u", "read_write"],
@@ -218,7 +219,7 @@ def test_connect_removes_the_passfile_when_signalled(
     assert password not in seen_env and password not in (record / "argv").read_text()
     lines = dict(line.split("=", 1) for line in seen_env.splitlines() if line.startswith("PG"))
     assert lines["PGHOST"] == "localhost" and lines["PGSSLMODE"] == "verify-full"
-    assert lines["PGSSLROOTCERT"] == local_stack["ca"]
+    assert lines["PGSSLROOTCERT"] == str(local_stack.ca)
     assert "PGPASSWORD" not in lines
 
 
@@ -229,7 +230,7 @@ def test_connect_without_a_usable_xdg_runtime_dir_uses_tmpdir(local_stack: Stack
     fake = bin_dir / "psql"
     fake.write_text(FAKE_PSQL.format(python=sys.executable))
     fake.chmod(0o755)
-    env = user_env(local_stack, "alice", TMPDIR=str(tmp))
+    env = local_stack.env_for("alice", TMPDIR=str(tmp))
     env.pop("XDG_RUNTIME_DIR", None)
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
     for runtime_dir in (None, str(tmp_path / "gone")):  # unset, or not a directory
@@ -249,7 +250,7 @@ def test_connect_gives_psql_the_resolved_host_even_for_a_user_with_an_at_sign(
 
     user, password = "alice@corp.example", "at-sign-user-password"
     admin_sql(local_stack, f'drop role if exists "{user}"; create role "{user}" login password \'{password}\'')
-    admin = user_env(local_stack, "admin")
+    admin = local_stack.env_for("admin")
     context = ["database=analytics", f"db_user={user}"]
     for name, value in ((f"analytics.{user}.password", password), (f"analytics.{user}.host", "localhost")):
         stored = run_cli("secrets", "put", name, "-", *context, "-a", env=admin, input=value)
@@ -259,14 +260,14 @@ def test_connect_gives_psql_the_resolved_host_even_for_a_user_with_an_at_sign(
         .read_text()
         .replace('host = "localhost"', 'host_secret = "analytics.{user}.host"')
     )
-    config += f'\n[databases.analytics.users."{user}"]\nallow = ["account:{local_stack["account"]}"]\n'
+    config += f'\n[databases.analytics.users."{user}"]\nallow = ["account:{local_stack.account}"]\n'
     (tmp_path / "host-secret.toml").write_text(config)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "psql"
     fake.write_text(f"#!{sys.executable}\nimport os\nprint(os.environ['PGHOST'], os.environ['PGUSER'])\n")
     fake.chmod(0o755)
-    env = user_env(local_stack, "alice", MIDDLEWARE_CONFIG=str(tmp_path / "host-secret.toml"))
+    env = local_stack.env_for("alice", MIDDLEWARE_CONFIG=str(tmp_path / "host-secret.toml"))
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
     done = run_cli("connect", "analytics", "-u", user, env=env)
     assert done.returncode == 0, done.stderr
@@ -274,8 +275,8 @@ def test_connect_gives_psql_the_resolved_host_even_for_a_user_with_an_at_sign(
 
 
 def test_ps_never_shows_the_password_during_a_real_psql_session(local_stack: Stack) -> None:
-    env = user_env(local_stack, "alice")
-    password = local_stack["db_passwords"]["read_only"]
+    env = local_stack.env_for("alice")
+    password = local_stack.db_passwords["read_only"]
     seen: list[str] = []
 
     def watch() -> None:
@@ -304,12 +305,12 @@ def test_ps_never_shows_the_password_during_a_real_psql_session(local_stack: Sta
 
 
 def test_config_check_and_show_through_the_stack_config(local_stack: Stack) -> None:
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     assert run_cli("config", "check", env=env).returncode == 0
     shown = run_cli("config", "show", env=env).stdout
     assert "verify-full" in shown and "$MIDDLEWARE_CONFIG" in shown
     assert 'application_name = "middleware:{principal}"' in shown and "allow_insecure_password = false" in shown
-    for secret in local_stack["db_passwords"].values():
+    for secret in local_stack.db_passwords.values():
         assert secret not in shown
 
 
@@ -318,7 +319,7 @@ def tmux(*args: str) -> str:
 
 
 def test_terminal_table_and_spinner_under_tmux(local_stack: Stack, tmp_path: Path) -> None:
-    env = user_env(local_stack, "alice", TERM="xterm-256color")
+    env = local_stack.env_for("alice", TERM="xterm-256color")
     exe = Path(sys.executable).parent / "middleware"
     session = f"mw-{os.getpid()}"
     script = tmp_path / "run.sh"
@@ -340,7 +341,7 @@ def test_terminal_table_and_spinner_under_tmux(local_stack: Stack, tmp_path: Pat
 
 
 def test_no_spinner_without_a_terminal_and_completion_scripts(local_stack: Stack) -> None:
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     done = run_cli("query", "select pg_sleep(1.3)", env=env)
     assert done.returncode == 0 and "running" not in done.stderr and done.stderr == ""
     for shell, marker in (
@@ -355,7 +356,7 @@ def test_no_spinner_without_a_terminal_and_completion_scripts(local_stack: Stack
 
 
 def test_ctrl_c_on_a_cli_query_cancels_it_on_the_server(local_stack: Stack) -> None:
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     with subprocess.Popen(
         [str(Path(sys.executable).parent / "middleware"), "query", "select pg_sleep(30)"],
         env=env,

@@ -9,7 +9,6 @@ import os
 import threading
 import unittest
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import credstash
@@ -19,28 +18,25 @@ import pytest
 
 import middleware
 
-import stack as stack_module
-from conftest import Stack, admin_sql
-
-
-@pytest.fixture
-def alice(as_user: Callable[[str], None]) -> Iterator[None]:
-    as_user("alice")
-    middleware.clear_cache()
-    yield
-    middleware.clear_cache()
-
+from conftest import admin_sql
+from fix_stack import AsUser
+from stack import Stack
+from stack.tls import make_tls
 
 # ------------------------------------------------------------ DB-API 2.0 suite
 
 
-@pytest.mark.usefixtures("alice")
 class TestDBAPI20(dbapi20.DatabaseAPI20Test, unittest.TestCase):  # type: ignore[misc]
     driver = middleware
     connect_args = ()
     connect_kw_args = {"user": "read_write"}  # noqa: RUF012 - the suite's own interface
     table_prefix = "dbapi20test_"
     lower_func = "lower"
+
+    @pytest.fixture(autouse=True)
+    def _as_alice(self, as_user: AsUser) -> None:
+        # A unittest.TestCase: its methods take no fixtures.
+        as_user("alice")
 
     def test_nextset(self) -> None:
         """Reason: PostgreSQL returns one result set per statement; like psycopg,
@@ -74,21 +70,21 @@ select true, false, 1::int2, 2::int4, 3::int8, 1.5::float4, 2.25::float8,
 """
 
 
-@pytest.mark.usefixtures("alice")
-def test_every_mapped_type_matches_psycopg(local_stack: Stack) -> None:
+def test_every_mapped_type_matches_psycopg(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     conn = middleware.connect()
     cur = conn.cursor()
     cur.execute(TYPES_SQL)
     ours = cur.fetchone()
-    password = local_stack["db_passwords"]["read_only"]
+    password = local_stack.db_passwords["read_only"]
     with psycopg.connect(
         host="localhost",
-        port=local_stack["pg_port"],
+        port=local_stack.pg_port,
         dbname="analytics",
         user="read_only",
         password=password,
         sslmode="verify-full",
-        sslrootcert=local_stack["ca"],
+        sslrootcert=str(local_stack.ca),
     ) as pconn:
         theirs = pconn.execute(TYPES_SQL).fetchone()
     assert ours is not None and theirs is not None
@@ -119,8 +115,8 @@ def test_every_mapped_type_matches_psycopg(local_stack: Stack) -> None:
     conn.close()
 
 
-@pytest.mark.usefixtures("alice")
-def test_parameters_round_trip() -> None:
+def test_parameters_round_trip(as_user: AsUser) -> None:
+    as_user("alice")
     conn = middleware.connect()
     cur = conn.cursor()
     values = [
@@ -156,8 +152,8 @@ def test_parameters_round_trip() -> None:
     conn.close()
 
 
-@pytest.mark.usefixtures("alice")
-def test_placeholder_mismatches_are_programming_errors() -> None:
+def test_placeholder_mismatches_are_programming_errors(as_user: AsUser) -> None:
+    as_user("alice")
     cur = middleware.connect().cursor()
     with pytest.raises(middleware.ProgrammingError, match="2 placeholder.*1 parameter"):
         cur.execute("select %s, %s", (1,))
@@ -174,8 +170,8 @@ def test_placeholder_mismatches_are_programming_errors() -> None:
 # ------------------------------------------------------------------- errors
 
 
-@pytest.mark.usefixtures("alice")
-def test_server_errors_map_to_pep249_classes_with_fields() -> None:
+def test_server_errors_map_to_pep249_classes_with_fields(as_user: AsUser) -> None:
+    as_user("alice")
     conn = middleware.connect(user="read_write")
     conn.autocommit = True
     cur = conn.cursor()
@@ -200,8 +196,8 @@ def test_server_errors_map_to_pep249_classes_with_fields() -> None:
         conn.cursor()
 
 
-@pytest.mark.usefixtures("alice")
-def test_a_terminated_backend_is_an_operational_error_and_closes(local_stack: Stack) -> None:
+def test_a_terminated_backend_is_an_operational_error_and_closes(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     conn = middleware.connect()
     conn.autocommit = True
     cur = conn.cursor()
@@ -213,8 +209,8 @@ def test_a_terminated_backend_is_an_operational_error_and_closes(local_stack: St
     assert conn.closed
 
 
-@pytest.mark.usefixtures("alice")
-def test_transactions_commit_and_rollback() -> None:
+def test_transactions_commit_and_rollback(as_user: AsUser) -> None:
+    as_user("alice")
     conn = middleware.connect(user="read_write")
     cur = conn.cursor()
     table = f"tx_{uuid.uuid4().hex[:8]}"
@@ -240,13 +236,13 @@ def test_transactions_commit_and_rollback() -> None:
 # ---------------------------------------------------------------------- TLS
 
 
-@pytest.mark.usefixtures("alice")
-def test_tls_modes(local_stack: Stack, tmp_path: Path) -> None:
+def test_tls_modes(as_user: AsUser, local_stack: Stack, tmp_path: Path) -> None:
+    as_user("alice")
     assert not middleware.connect(host="127.0.0.1").closed, "the certificate names 127.0.0.1"
     with pytest.raises(middleware.OperationalError, match="certificate.*verify-full"):
         middleware.connect(host="127.0.0.2")
     assert not middleware.connect(host="127.0.0.2", sslmode="verify-ca").closed, "chain only"
-    other_ca, _, _ = stack_module.make_tls(tmp_path / "other")
+    other_ca, _, _ = make_tls(tmp_path / "other")
     with pytest.raises(middleware.OperationalError, match="certificate"):
         middleware.connect(sslrootcert=str(other_ca))
     assert not middleware.connect(host="127.0.0.2", sslmode="require", sslrootcert="").closed
@@ -254,8 +250,8 @@ def test_tls_modes(local_stack: Stack, tmp_path: Path) -> None:
         middleware.connect(sslmode="disable", sslrootcert="")
 
 
-@pytest.mark.usefixtures("alice")
-def test_unreachable_host_fails_fast_with_advice() -> None:
+def test_unreachable_host_fails_fast_with_advice(as_user: AsUser) -> None:
+    as_user("alice")
     import time
 
     started = time.monotonic()
@@ -267,9 +263,9 @@ def test_unreachable_host_fails_fast_with_advice() -> None:
 # ------------------------------------------------------- threads, fork, rotation
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(120)
-def test_threads_each_with_a_connection_do_not_deadlock() -> None:
+def test_threads_each_with_a_connection_do_not_deadlock(as_user: AsUser) -> None:
+    as_user("alice")
     errors: list[BaseException] = []
 
     def work(n: int) -> None:
@@ -291,9 +287,9 @@ def test_threads_each_with_a_connection_do_not_deadlock() -> None:
     assert errors == []
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
-def test_a_forked_child_can_connect_and_query() -> None:
+def test_a_forked_child_can_connect_and_query(as_user: AsUser) -> None:
+    as_user("alice")
     parent = middleware.connect()
     parent.cursor().execute("select 1")
     pid = os.fork()
@@ -314,33 +310,29 @@ def test_a_forked_child_can_connect_and_query() -> None:
     assert cur.fetchone() == (1,)
 
 
-def test_a_rotated_password_just_works(as_user: Callable[[str], None], local_stack: Stack) -> None:
+def test_a_rotated_password_just_works(as_user: AsUser, local_stack: Stack) -> None:
     as_user("alice")
-    middleware.clear_cache()
     middleware.connect(user="read_write").close()  # caches the current password
-    original = local_stack["db_passwords"]["read_write"]
+    original = local_stack.db_passwords["read_write"]
     rotated = uuid.uuid4().hex
-    as_user("admin")
+    as_user("admin", keep_caches=True)  # alice's cached password is the point
     credstash.reset_sessions()
     ctx = {"database": "analytics", "db_user": "read_write"}
     try:
         credstash.putSecretAutoversion("analytics.read_write.password", rotated, region="us-east-1", context=ctx)
         admin_sql(local_stack, f"alter role read_write password '{rotated}'")
-        as_user("alice")
+        as_user("alice", keep_caches=True)
         conn = middleware.connect(user="read_write")  # cached password fails, refetched, retried
         assert not conn.closed
         conn.close()
     finally:
         as_user("admin")
-        credstash.reset_sessions()
         credstash.putSecretAutoversion("analytics.read_write.password", original, region="us-east-1", context=ctx)
         admin_sql(local_stack, f"alter role read_write password '{original}'")
-        credstash.reset_sessions()
-        middleware.clear_cache()
 
 
-@pytest.mark.usefixtures("alice")
-def test_connect_rejects_unknown_keywords_and_databases() -> None:
+def test_connect_rejects_unknown_keywords_and_databases(as_user: AsUser) -> None:
+    as_user("alice")
     with pytest.raises(TypeError, match='unexpected keyword argument "hots"'):
         middleware.connect(hots="x")
     with pytest.raises(middleware.ConfigError, match='no database named "nope".*analytics'):
@@ -349,9 +341,9 @@ def test_connect_rejects_unknown_keywords_and_databases() -> None:
         middleware.connect(sslmode="sometimes")
 
 
-@pytest.mark.usefixtures("alice")
-def test_repr_never_shows_a_password(local_stack: Stack) -> None:
+def test_repr_never_shows_a_password(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     conn = middleware.connect()
-    for password in local_stack["db_passwords"].values():
+    for password in local_stack.db_passwords.values():
         assert password not in repr(conn)
         assert password not in repr(conn.cursor())

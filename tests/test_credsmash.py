@@ -4,7 +4,6 @@ credstash's, against the real credsmash 3.0.2 package over moto."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 import boto3
 import credstash
@@ -16,18 +15,13 @@ from credsmash.kms_key_service import KmsKeyService
 
 import middleware
 
-from conftest import Stack, run_cli, user_env
+from conftest import run_cli
+from fix_stack import AsUser
+from stack import Stack
 
 TABLE = "credential-store"
 VALUES = [b"", b"pw", "pässwörd ✓".encode(), b"a secret that is longer than sixteen bytes", bytes(range(256))]
 CONTEXTS: list[dict[str, str] | None] = [None, {"database": "analytics", "db_user": "read_only"}]
-
-
-@pytest.fixture
-def admin(as_user: Callable[[str], None]) -> None:
-    as_user("admin")
-    middleware.clear_cache()
-    credstash.reset_sessions()
 
 
 def services(context: dict[str, str] | None) -> tuple[DynamoDbStorageService, KmsKeyService]:
@@ -39,10 +33,12 @@ def unique() -> str:
     return f"smash.{uuid.uuid4().hex[:10]}"
 
 
-@pytest.mark.usefixtures("admin")
 @pytest.mark.parametrize("algorithm", ["aes-ctr", "aes-gcm"])
 @pytest.mark.parametrize("context", CONTEXTS, ids=["no-context", "context"])
-def test_records_credsmash_writes_read_back_identically(algorithm: str, context: dict[str, str] | None) -> None:
+def test_records_credsmash_writes_read_back_identically(
+    as_user: AsUser, algorithm: str, context: dict[str, str] | None
+) -> None:
+    as_user("admin")
     storage, keys = services(context)
     for value in VALUES:
         name = unique()
@@ -57,9 +53,9 @@ def test_records_credsmash_writes_read_back_identically(algorithm: str, context:
             assert middleware.get_secret(name, context=context) == text
 
 
-@pytest.mark.usefixtures("admin")
 @pytest.mark.parametrize("context", CONTEXTS, ids=["no-context", "context"])
-def test_gcm_records_we_write_are_read_by_credsmash(context: dict[str, str] | None) -> None:
+def test_gcm_records_we_write_are_read_by_credsmash(as_user: AsUser, context: dict[str, str] | None) -> None:
+    as_user("admin")
     storage, keys = services(context)
     for value in VALUES:
         name = unique()
@@ -68,8 +64,8 @@ def test_gcm_records_we_write_are_read_by_credsmash(context: dict[str, str] | No
         assert middleware.get_secret_bytes(name, context=context) == value
 
 
-@pytest.mark.usefixtures("admin")
-def test_a_mixed_table_lists_reads_and_deletes() -> None:
+def test_a_mixed_table_lists_reads_and_deletes(as_user: AsUser) -> None:
+    as_user("admin")
     table = f"mixed-{uuid.uuid4().hex[:8]}"
     middleware.create_table(table)
     session = boto3.Session()
@@ -92,9 +88,9 @@ def test_a_mixed_table_lists_reads_and_deletes() -> None:
     assert [i.name for i in middleware.list_secrets(table=table)] == ["ctr", "legacy", "ours"]
 
 
-@pytest.mark.usefixtures("admin")
 @pytest.mark.parametrize("attribute", ["iv", "tag", "contents"])
-def test_tampering_with_a_gcm_record_is_detected(attribute: str) -> None:
+def test_tampering_with_a_gcm_record_is_detected(as_user: AsUser, attribute: str) -> None:
+    as_user("admin")
     name = unique()
     middleware.put_secret(name, "authenticated secret", algorithm="aes-gcm")
     table = boto3.Session().resource("dynamodb").Table(TABLE)
@@ -109,8 +105,8 @@ def test_tampering_with_a_gcm_record_is_detected(attribute: str) -> None:
     assert name in str(caught.value) and "authenticated secret" not in str(caught.value)
 
 
-@pytest.mark.usefixtures("admin")
-def test_unknown_algorithms_are_named() -> None:
+def test_unknown_algorithms_are_named(as_user: AsUser) -> None:
+    as_user("admin")
     name = unique()
     middleware.put_secret(name, "x")
     table = boto3.Session().resource("dynamodb").Table(TABLE)
@@ -123,9 +119,9 @@ def test_unknown_algorithms_are_named() -> None:
         middleware.put_secret(unique(), "x", algorithm="rot13")
 
 
-@pytest.mark.usefixtures("admin")
-def test_cli_put_with_algorithm(local_stack: Stack) -> None:
-    env = user_env(local_stack, "admin")
+def test_cli_put_with_algorithm(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("admin")
+    env = local_stack.env_for("admin")
     name = unique()
     done = run_cli("secrets", "put", name, "via cli", "--algorithm", "aes-gcm", env=env)
     assert done.returncode == 0, done.stderr

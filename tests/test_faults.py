@@ -9,23 +9,23 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import boto3
 import pytest
 
 import middleware
 
-from conftest import Stack
 from fix_proxy import TcpProxy
+from fix_stack import AsUser
+from stack import Stack, User
 
 
 def pg_ctl(info: Stack, *args: str) -> None:
     # The server's output goes to its log: a pipe here would be held open by
     # the postmaster and never reach EOF.
     subprocess.run(
-        [*info["pg_ctl"], "-D", info["pg_data"], "-l", info["pg_log"], *args],
+        [*info.pg_ctl, "-D", info.pg_data, "-l", info.pg_log, *args],
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -34,26 +34,20 @@ def pg_ctl(info: Stack, *args: str) -> None:
 
 
 def pg_start(info: Stack) -> None:
-    pg_ctl(info, "-w", "-o", info["pg_options"], "start")
+    pg_ctl(info, "-w", "-o", info.pg_options, "start")
 
 
-@pytest.fixture
-def alice(as_user: Callable[[str], None]) -> None:
+def test_a_restart_between_queries_is_invisible_to_the_module_api(as_user: AsUser, local_stack: Stack) -> None:
     as_user("alice")
-    middleware.clear_cache()
-
-
-@pytest.mark.usefixtures("alice")
-def test_a_restart_between_queries_is_invisible_to_the_module_api(local_stack: Stack) -> None:
     assert middleware.query_with_timeout("select 1")[0] == (1,)
     pg_ctl(local_stack, "-m", "fast", "-w", "restart")
     time.sleep(0.3)  # the driver sees the server close the socket
     assert middleware.query_with_timeout("select 2")[0] == (2,)
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
-def test_a_restart_during_a_query_is_an_operational_error_then_recovery(local_stack: Stack) -> None:
+def test_a_restart_during_a_query_is_an_operational_error_then_recovery(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     conn = middleware.connect()
     conn.autocommit = True
     threading.Timer(1.0, pg_ctl, args=(local_stack, "-m", "immediate", "-w", "restart")).start()
@@ -66,9 +60,9 @@ def test_a_restart_during_a_query_is_an_operational_error_then_recovery(local_st
     assert middleware.connect().query_with_timeout("select 3")[0] == (3,)
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
-def test_a_stopped_server_fails_fast_and_a_restarted_one_works(local_stack: Stack) -> None:
+def test_a_stopped_server_fails_fast_and_a_restarted_one_works(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     middleware.connect().close()  # secret cached
     pg_ctl(local_stack, "-m", "immediate", "-w", "stop")
     try:
@@ -124,11 +118,11 @@ def fake_aws(request: pytest.FixtureRequest) -> Iterator[FakeAws]:
     fake.close()
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(90)
 def test_aws_failures_are_retried_then_reported_within_bounds(
-    fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+    as_user: AsUser, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    as_user("alice")
     monkeypatch.setenv("AWS_ENDPOINT_URL", fake_aws.url)
     started = time.monotonic()
     with pytest.raises(middleware.OperationalError) as caught:
@@ -142,31 +136,30 @@ def test_aws_failures_are_retried_then_reported_within_bounds(
 
 
 def test_rotated_aws_keys_are_picked_up_mid_process(
-    as_user: Callable[[str], None], local_stack: Stack, monkeypatch: pytest.MonkeyPatch
+    as_user: AsUser, local_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     as_user("alice")
     monkeypatch.setenv("MIDDLEWARE_CREDSTASH_CACHE_TTL", "0")
     ctx = {"database": "analytics", "db_user": "read_only"}
     before = middleware.get_secret("analytics.read_only.password", context=ctx)
-    credentials = Path(local_stack["env"]["AWS_SHARED_CREDENTIALS_FILE"])
+    credentials = local_stack.aws_credentials
     text = credentials.read_text()
-    old_id = local_stack["users"]["alice"]["key_id"]
+    old_id = local_stack.users["alice"].key_id
     iam = boto3.Session(profile_name="admin").client("iam")
     new = iam.create_access_key(UserName="alice")["AccessKey"]
     iam.delete_access_key(UserName="alice", AccessKeyId=old_id)
-    old_secret = local_stack["aws_secrets"]["alice"]
+    old_secret = local_stack.users["alice"].secret_key
     credentials.write_text(text.replace(old_id, new["AccessKeyId"]).replace(old_secret, new["SecretAccessKey"]))
-    local_stack["users"]["alice"]["key_id"] = new["AccessKeyId"]
-    local_stack["aws_secrets"]["alice"] = new["SecretAccessKey"]
+    local_stack.users["alice"] = User(local_stack.users["alice"].arn, new["AccessKeyId"], new["SecretAccessKey"])
     time.sleep(0.01)
     assert middleware.get_secret("analytics.read_only.password", context=ctx) == before
-    assert middleware.whoami().arn == local_stack["users"]["alice"]["arn"]
+    assert middleware.whoami().arn == local_stack.users["alice"].arn
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
-def test_a_stalled_or_reset_network_is_bounded(local_stack: Stack) -> None:
-    stalled = TcpProxy(local_stack["pg_port"])
+def test_a_stalled_or_reset_network_is_bounded(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
+    stalled = TcpProxy(local_stack.pg_port)
     stalled.stalled.set()  # nothing gets through, not even the TLS handshake
     try:
         started = time.monotonic()
@@ -176,7 +169,7 @@ def test_a_stalled_or_reset_network_is_bounded(local_stack: Stack) -> None:
     finally:
         stalled.close()
 
-    reset = TcpProxy(local_stack["pg_port"])
+    reset = TcpProxy(local_stack.pg_port)
     try:
         conn = middleware.connect(host="127.0.0.1", port=reset.port)
         conn.autocommit = True
@@ -190,10 +183,10 @@ def test_a_stalled_or_reset_network_is_bounded(local_stack: Stack) -> None:
         reset.close()
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
-def test_a_slow_network_is_slow_but_correct_and_timeouts_still_hold(local_stack: Stack) -> None:
-    slow = TcpProxy(local_stack["pg_port"], delay=0.05)
+def test_a_slow_network_is_slow_but_correct_and_timeouts_still_hold(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
+    slow = TcpProxy(local_stack.pg_port, delay=0.05)
     try:
         conn = middleware.connect(host="127.0.0.1", port=slow.port)
         conn.autocommit = True
@@ -210,21 +203,20 @@ def test_a_slow_network_is_slow_but_correct_and_timeouts_still_hold(local_stack:
 
 
 def test_revoked_aws_keys_get_a_clear_message_then_new_ones_work(
-    as_user: Callable[[str], None], local_stack: Stack, monkeypatch: pytest.MonkeyPatch
+    as_user: AsUser, local_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     as_user("bob")
     monkeypatch.setenv("MIDDLEWARE_CREDSTASH_CACHE_TTL", "0")
     ctx = {"database": "analytics", "db_user": "read_only"}
     before = middleware.get_secret("analytics.read_only.password", context=ctx)
     iam = boto3.Session(profile_name="admin").client("iam")
-    old_id, old_secret = local_stack["users"]["bob"]["key_id"], local_stack["aws_secrets"]["bob"]
+    old_id, old_secret = local_stack.users["bob"].key_id, local_stack.users["bob"].secret_key
     iam.delete_access_key(UserName="bob", AccessKeyId=old_id)  # revoked (or expired) under our feet
     with pytest.raises(middleware.OperationalError, match="AWS rejected your credentials"):
         middleware.get_secret("analytics.read_only.password", context=ctx)
     new = iam.create_access_key(UserName="bob")["AccessKey"]
-    credentials = Path(local_stack["env"]["AWS_SHARED_CREDENTIALS_FILE"])
+    credentials = local_stack.aws_credentials
     text = credentials.read_text().replace(old_id, new["AccessKeyId"]).replace(old_secret, new["SecretAccessKey"])
     credentials.write_text(text)
-    local_stack["users"]["bob"]["key_id"] = new["AccessKeyId"]
-    local_stack["aws_secrets"]["bob"] = new["SecretAccessKey"]
+    local_stack.users["bob"] = User(local_stack.users["bob"].arn, new["AccessKeyId"], new["SecretAccessKey"])
     assert middleware.get_secret("analytics.read_only.password", context=ctx) == before

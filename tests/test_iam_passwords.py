@@ -23,14 +23,16 @@ from fix_redshift import RedshiftProxy
 
 import middleware
 
-from conftest import Stack, admin_sql, run_cli, user_env
+from conftest import admin_sql, run_cli
+from fix_stack import AsUser
+from stack import Stack
 
 CLUSTER = "warehouse"
 ACCOUNT = "123456789012"
 
 
 def config_text(info: Stack) -> str:
-    ca, port = info["ca"], info["pg_port"]
+    ca, port = info.ca, info.pg_port
     allow = f'[databases.{{db}}.users.{{user}}]\nallow = ["account:{ACCOUNT}"]\n'
     redshift = f"""
 dbname = "analytics"
@@ -64,13 +66,13 @@ default_user = "app"
 
 
 def admin_client(info: Stack, service: str) -> Any:
-    admin = info["users"]["admin"]
+    admin = info.users["admin"]
     return boto3.session.Session().client(
         service,
         region_name="us-east-1",
-        endpoint_url=info["moto_url"],
-        aws_access_key_id=admin["key_id"],
-        aws_secret_access_key=info["aws_secrets"]["admin"],
+        endpoint_url=info.moto_url,
+        aws_access_key_id=admin.key_id,
+        aws_secret_access_key=admin.secret_key,
     )
 
 
@@ -108,7 +110,7 @@ def redshift(local_stack: Stack) -> Iterator[dict[str, Any]]:
             ),
         )
     key = iam.create_access_key(UserName=name)["AccessKey"]
-    proxy = RedshiftProxy(local_stack["moto_url"], local_stack["pg_port"], lambda sql: admin_sql(local_stack, sql))
+    proxy = RedshiftProxy(local_stack.moto_url, local_stack.pg_port, lambda sql: admin_sql(local_stack, sql))
     yield {"proxy": proxy, "keys": (key["AccessKeyId"], key["SecretAccessKey"])}
     proxy.close()
 
@@ -122,14 +124,15 @@ def config_file(local_stack: Stack, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def act_as(
-    as_user: Callable[[str], None], monkeypatch: pytest.MonkeyPatch, config_file: Path, redshift: dict[str, Any]
+    as_user: AsUser, monkeypatch: pytest.MonkeyPatch, config_file: Path, redshift: dict[str, Any]
 ) -> Callable[[str], None]:
-    """Acts as a stack user, or as "rs-analyst" (keys in the environment),
-    with this module's config and Redshift reached through the proxy."""
+    """as_user, plus what this module needs after each switch: its config and
+    Redshift reached through the proxy; "rs-analyst" is not a stack user (its
+    keys go in the environment)."""
 
     def switch(who: str) -> None:
-        as_user("alice")
         if who == "rs-analyst":
+            as_user("alice")
             monkeypatch.delenv("AWS_PROFILE")
             monkeypatch.setenv("AWS_ACCESS_KEY_ID", redshift["keys"][0])
             monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", redshift["keys"][1])
@@ -137,7 +140,6 @@ def act_as(
             as_user(who)
         monkeypatch.setenv("MIDDLEWARE_CONFIG", str(config_file))
         monkeypatch.setenv("AWS_ENDPOINT_URL_REDSHIFT", redshift["proxy"].url)
-        middleware.clear_cache()
 
     return switch
 
@@ -204,8 +206,7 @@ def test_an_identity_without_the_action_gets_our_denial_naming_it(act_as: Callab
 def test_the_cli_queries_and_doctors_every_source(
     act_as: Callable[[str], None], config_file: Path, redshift: dict[str, Any], local_stack: Stack
 ) -> None:
-    env = user_env(
-        local_stack,
+    env = local_stack.env_for(
         "alice",
         MIDDLEWARE_CONFIG=str(config_file),
         AWS_ENDPOINT_URL_REDSHIFT=redshift["proxy"].url,
@@ -227,7 +228,7 @@ def test_the_cli_queries_and_doctors_every_source(
 def test_iam_policy_names_the_statement_each_source_needs(
     act_as: Callable[[str], None], config_file: Path, local_stack: Stack
 ) -> None:
-    env = user_env(local_stack, "alice", MIDDLEWARE_CONFIG=str(config_file))
+    env = local_stack.env_for("alice", MIDDLEWARE_CONFIG=str(config_file))
     out = run_cli("iam-policy", "warehouse", "read_only", env=env)
     assert out.returncode == 0, out.stderr
     statements = json.loads(out.stdout)["Statement"]
@@ -261,7 +262,7 @@ def verified_fake(local_stack: Stack) -> Iterator[FakePostgres]:
     """Asks for a cleartext password behind TLS with the stack's certificate
     (signed by its CA, for localhost), as RDS does for IAM users."""
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    directory = Path(local_stack["ca"]).parent
+    directory = local_stack.ca.parent
     tls.load_cert_chain(directory / "server.crt", directory / "server.key")
     server = FakePostgres("cleartext", tls)
     yield server
@@ -276,8 +277,8 @@ def botocore_token(info: Stack, token: str, port: int) -> str:
     rds = boto3.session.Session().client(  # a fresh session: the environment changed since the default one
         "rds",
         region_name="us-east-1",
-        aws_access_key_id=info["users"]["alice"]["key_id"],
-        aws_secret_access_key=info["aws_secrets"]["alice"],
+        aws_access_key_id=info.users["alice"].key_id,
+        aws_secret_access_key=info.users["alice"].secret_key,
     )
     real = botocore.auth.get_current_datetime
     botocore.auth.get_current_datetime = lambda *_: frozen
@@ -320,8 +321,7 @@ def test_an_unverified_sslmode_never_sends_the_token(
 def test_psql_logs_in_as_the_temporary_user(
     act_as: Callable[[str], None], config_file: Path, redshift: dict[str, Any], local_stack: Stack
 ) -> None:
-    env = user_env(
-        local_stack,
+    env = local_stack.env_for(
         "alice",
         MIDDLEWARE_CONFIG=str(config_file),
         AWS_ENDPOINT_URL_REDSHIFT=redshift["proxy"].url,

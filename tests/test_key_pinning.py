@@ -6,7 +6,6 @@ credstash package, over the stack's moto (IAM enforcement on)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import credstash
@@ -14,20 +13,12 @@ import pytest
 
 import middleware
 
-from conftest import Stack, run_cli, user_env
+from conftest import run_cli
+from fix_stack import AsUser
+from stack import Stack
 
 TABLE = "credential-store"
 CONTEXT = {"database": "analytics", "db_user": "read_only"}
-
-
-@pytest.fixture
-def admin(as_user: Callable[[str], None]) -> Iterator[None]:
-    as_user("admin")
-    credstash.reset_sessions()
-    middleware.clear_cache()
-    yield
-    credstash.reset_sessions()
-    middleware.clear_cache()
 
 
 def planted(value: str = "planted-value") -> str:
@@ -39,11 +30,11 @@ def planted(value: str = "planted-value") -> str:
     return name
 
 
-@pytest.mark.usefixtures("admin")
 def test_another_keys_record_is_refused_then_accepted_once_listed(
-    local_stack: Stack, monkeypatch: pytest.MonkeyPatch
+    as_user: AsUser, local_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    other_arn = local_stack["kms_keys"]["alias/other"]
+    as_user("admin")
+    other_arn = local_stack.kms_keys["alias/other"]
     name = planted()
     with pytest.raises(middleware.SecretIntegrityError) as refused:
         middleware.get_secret(name, context=CONTEXT)
@@ -65,23 +56,23 @@ def test_another_keys_record_is_refused_then_accepted_once_listed(
         middleware.get_secret(name, context=CONTEXT)
 
 
-@pytest.mark.usefixtures("admin")
-def test_cli_refuses_then_accepts_with_a_config_file(local_stack: Stack, tmp_path: Path) -> None:
+def test_cli_refuses_then_accepts_with_a_config_file(as_user: AsUser, local_stack: Stack, tmp_path: Path) -> None:
+    as_user("admin")
     name = planted()
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     refused = run_cli("secrets", "get", name, *pairs(CONTEXT), env=env)
     assert refused.returncode == 1, refused.stderr
-    assert local_stack["kms_keys"]["alias/other"] in refused.stderr and "decrypt_keys" in refused.stderr
+    assert local_stack.kms_keys["alias/other"] in refused.stderr and "decrypt_keys" in refused.stderr
     assert "planted-value" not in refused.stdout + refused.stderr
     # alice may not DescribeKey: listing key ARNs needs no resolution.
     config = Path(env["MIDDLEWARE_CONFIG"]).read_text()
-    arns = ", ".join(f'"{arn}"' for arn in local_stack["kms_keys"].values())
+    arns = ", ".join(f'"{arn}"' for arn in local_stack.kms_keys.values())
     pinned = tmp_path / "pinned.toml"
     pinned.write_text(config.replace("[credstash]\n", f"[credstash]\ndecrypt_keys = [{arns}]\n", 1))
     accepted = run_cli("secrets", "get", name, *pairs(CONTEXT), env={**env, "MIDDLEWARE_CONFIG": str(pinned)})
     assert accepted.returncode == 0 and accepted.stdout == "planted-value\n", accepted.stderr
     shown = run_cli("config", "show", env={**env, "MIDDLEWARE_CONFIG": str(pinned)}).stdout
-    assert "decrypt_keys" in shown and local_stack["kms_keys"]["alias/other"] in shown
+    assert "decrypt_keys" in shown and local_stack.kms_keys["alias/other"] in shown
     # Aliases alice cannot resolve are refused with a pointer to DescribeKey.
     aliases = {**env, "MIDDLEWARE_CREDSTASH_DECRYPT_KEYS": "alias/credstash,alias/other"}
     unresolved = run_cli("secrets", "get", name, *pairs(CONTEXT), env=aliases)
@@ -95,7 +86,7 @@ def pairs(context: dict[str, str]) -> list[str]:
 
 
 def test_config_check_names_the_trusted_keys_and_warns_about_any(local_stack: Stack) -> None:
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     pinned = run_cli("config", "check", env=env)
     assert pinned.returncode == 0 and "only from KMS key(s): alias/credstash" in pinned.stdout
     anything = run_cli("config", "check", env={**env, "MIDDLEWARE_CREDSTASH_DECRYPT_KEYS": "*"})

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import Stack, run_cli, user_env
+from conftest import run_cli
+from stack import Stack
 
 PATHS = """
 import logging, io, middleware
@@ -42,8 +43,8 @@ print(stream.getvalue())
 
 
 def test_no_secret_in_logs_errors_reprs_or_cli_output(local_stack: Stack) -> None:
-    env = user_env(local_stack, "alice", RUST_BACKTRACE="1")
-    secrets = [*local_stack["db_passwords"].values(), *local_stack["aws_secrets"].values()]
+    env = local_stack.env_for("alice", RUST_BACKTRACE="1")
+    secrets = [*local_stack.db_passwords.values(), *(user.secret_key for user in local_stack.users.values())]
     python = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(PATHS)], env=env, capture_output=True, text=True, timeout=120
     )
@@ -82,4 +83,4 @@ def test_no_secret_in_logs_errors_reprs_or_cli_output(local_stack: Stack) -> Non
     asked = run_cli(
         "secrets", "get", "analytics.read_only.password", "database=analytics", "db_user=read_only", env=env
     )
-    assert asked.stdout.strip() == local_stack["db_passwords"]["read_only"]
+    assert asked.stdout.strip() == local_stack.db_passwords["read_only"]

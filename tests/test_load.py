@@ -9,14 +9,16 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
 
 import middleware
 
-from conftest import Stack, admin_sql, user_env, wait_until
+from conftest import admin_sql, wait_until
+from fix_stack import AsUser
+from stack import Stack
 
 THREADS = 32
 QUERIES = 500
@@ -36,7 +38,7 @@ def backends(info: Stack) -> int:
 
 
 @pytest.mark.timeout(600)
-def test_threads_with_timeouts_do_not_deadlock_leak_or_grow(as_user: Callable[[str], None], local_stack: Stack) -> None:
+def test_threads_with_timeouts_do_not_deadlock_leak_or_grow(as_user: AsUser, local_stack: Stack) -> None:
     as_user("alice")
     baseline = backends(local_stack)
     conns = [middleware.connect() for _ in range(THREADS)]
@@ -130,13 +132,13 @@ class CountingProxy:
 
 @pytest.fixture
 def proxy(local_stack: Stack) -> Iterator[CountingProxy]:
-    p = CountingProxy(local_stack["moto_url"])
+    p = CountingProxy(local_stack.moto_url)
     yield p
     p.close()
 
 
 def test_concurrent_first_reads_share_one_kms_decrypt(
-    as_user: Callable[[str], None], proxy: CountingProxy, monkeypatch: pytest.MonkeyPatch
+    as_user: AsUser, proxy: CountingProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     as_user("alice")
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
@@ -164,7 +166,7 @@ def test_the_identity_check_costs_one_sts_call_per_process_and_credentials(
 ) -> None:
     code = "import middleware\nfor _ in range(3): middleware.connect().close()\n"
     code += "middleware.whoami()\nmiddleware.check_access()\n"
-    env = user_env(local_stack, "bob", AWS_ENDPOINT_URL=proxy.url)
+    env = local_stack.env_for("bob", AWS_ENDPOINT_URL=proxy.url)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert proxy.counts.get("Action=GetCallerIdentity") == 1, proxy.counts

@@ -5,28 +5,23 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import middleware
 
-from conftest import Stack, admin_sql, run_cli, user_env
-
-
-@pytest.fixture
-def alice(as_user: Callable[[str], None]) -> None:
-    as_user("alice")
-    middleware.clear_cache()
+from conftest import admin_sql, run_cli
+from fix_stack import AsUser
+from stack import Stack
 
 
 def audits(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "middleware.audit"]
 
 
-@pytest.mark.usefixtures("alice")
-def test_core_records_reach_python_logging(caplog: pytest.LogCaptureFixture) -> None:
+def test_core_records_reach_python_logging(as_user: AsUser, caplog: pytest.LogCaptureFixture) -> None:
+    as_user("alice")
     caplog.set_level(logging.DEBUG, logger="middleware")
     conn = middleware.connect()
     conn.query_with_timeout("select 1")
@@ -39,18 +34,15 @@ def test_core_records_reach_python_logging(caplog: pytest.LogCaptureFixture) -> 
     assert any(m.startswith("query ok") and "select 1" in m for m in messages), messages
 
 
-@pytest.mark.usefixtures("alice")
-def test_nothing_is_recorded_when_logging_is_off(caplog: pytest.LogCaptureFixture) -> None:
+def test_nothing_is_recorded_when_logging_is_off(as_user: AsUser, caplog: pytest.LogCaptureFixture) -> None:
+    as_user("alice")
     caplog.set_level(logging.WARNING, logger="middleware")
     middleware.connect().query_with_timeout("select 1")
     assert [r for r in caplog.records if r.name.startswith("middleware")] == []
 
 
-def test_an_audit_record_per_connect_and_query(
-    as_user: Callable[[str], None], caplog: pytest.LogCaptureFixture
-) -> None:
+def test_an_audit_record_per_connect_and_query(as_user: AsUser, caplog: pytest.LogCaptureFixture) -> None:
     as_user("alice")
-    middleware.clear_cache()
     caplog.set_level(logging.INFO, logger="middleware.audit")
     conn = middleware.connect()
     conn.query_with_timeout("select g from generate_series(1, 3) g")
@@ -59,7 +51,6 @@ def test_an_audit_record_per_connect_and_query(
     with pytest.raises(middleware.ProgrammingError):
         conn.cursor().execute("selec 1")
     as_user("bob")
-    middleware.clear_cache()
     with pytest.raises(middleware.AccessDenied):
         middleware.connect(user="read_write")
     got = [(r.event, r.outcome, r.db_user, getattr(r, "rows", None), r.sqlstate) for r in audits(caplog)]  # type: ignore[attr-defined]
@@ -75,8 +66,8 @@ def test_an_audit_record_per_connect_and_query(
     assert all(r.database == "analytics" and r.duration_ms >= 0 for r in audits(caplog))  # type: ignore[attr-defined]
 
 
-@pytest.mark.usefixtures("alice")
-def test_the_database_sees_the_human_behind_the_shared_user(local_stack: Stack) -> None:
+def test_the_database_sees_the_human_behind_the_shared_user(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     conn = middleware.connect()
     pid = conn.query_with_timeout("select pg_backend_pid()")[0][0]
     rows = admin_sql(local_stack, f"select usename, application_name from pg_stat_activity where pid = {pid}")
@@ -86,9 +77,9 @@ def test_the_database_sees_the_human_behind_the_shared_user(local_stack: Stack) 
 def test_the_json_lines_sink_and_a_failing_one(local_stack: Stack, tmp_path: Path) -> None:
     sink = tmp_path / "audit.jsonl"
     config = tmp_path / "middleware.toml"
-    original = Path(local_stack["env"]["MIDDLEWARE_CONFIG"]).read_text()
+    original = local_stack.config.read_text()
     config.write_text(f'{original}\n[audit]\nfile = "{sink}"\n')
-    env = user_env(local_stack, "alice", MIDDLEWARE_CONFIG=str(config))
+    env = local_stack.env_for("alice", MIDDLEWARE_CONFIG=str(config))
     done = run_cli("query", "select 1 as one", env=env)
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in sink.read_text().splitlines()]

@@ -13,12 +13,13 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import ROOT, Stack, active_sleeps, user_env, wait_until
+from conftest import ROOT, active_sleeps, wait_until
+from stack import Stack
 
 
 def kernel_env(info: Stack) -> dict[str, str]:
     # JupySQL's library (ploomber-core) would otherwise send telemetry and check for updates.
-    env = user_env(info, "alice", PLOOMBER_STATS_ENABLED="false", PLOOMBER_VERSION_CHECK_DISABLED="true")
+    env = info.env_for("alice", PLOOMBER_STATS_ENABLED="false", PLOOMBER_VERSION_CHECK_DISABLED="true")
     env.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)
     return env
 
@@ -40,14 +41,14 @@ def test_the_quickstart_runs_top_to_bottom(local_stack: Stack, monkeypatch: pyte
     nb = nbformat.read(ROOT / "examples" / "quickstart.ipynb", as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert local_stack["users"]["alice"]["arn"] in outputs(code[0])
+    assert local_stack.users["alice"].arn in outputs(code[0])
     table = next(o for o in code[1]["outputs"] if "data" in o)["data"]
     assert "<table" in table["text/html"] and "region" in table["text/html"]
     assert "<table" in next(o for o in code[2]["outputs"] if "data" in o)["data"]["text/html"]
     assert "stopped after 1.0" in outputs(code[3]) and "cancelled on the server" in outputs(code[3])
     assert "still_usable" in outputs(code[3])
     denied = outputs(code[4])
-    assert "access denied" in denied and local_stack["users"]["bob"]["arn"] in denied
+    assert "access denied" in denied and local_stack.users["bob"].arn in denied
     assert "you may use: ['read_only']" in denied
     # JupySQL through the postgresql+middleware dialect: connect, a query, the tables, then pandas.
     assert "Connecting to 'postgresql+middleware://read_only@/analytics'" in outputs(code[5])

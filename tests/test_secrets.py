@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
@@ -18,22 +17,14 @@ import pytest
 
 import middleware
 
-from conftest import Stack, run_cli, user_env
+from conftest import run_cli
+from fix_stack import AsUser
+from stack import Stack
 
 DIGESTS = ["SHA", "SHA224", "SHA256", "SHA384", "SHA512", "MD5"]
 VALUES = ["", "pw", "pässwörd ✓ 日本", "a secret that is longer than sixteen bytes", "x" * 65536]
 CONTEXTS: list[dict[str, str] | None] = [None, {"database": "analytics", "db_user": "read_only"}]
 TABLE = "credential-store"
-
-
-@pytest.fixture
-def admin(as_user: Callable[[str], None]) -> Iterator[None]:
-    as_user("admin")
-    credstash.reset_sessions()  # credstash caches its boto3 session across calls
-    middleware.clear_cache()
-    yield
-    credstash.reset_sessions()
-    middleware.clear_cache()
 
 
 def unique(prefix: str = "t") -> str:
@@ -48,10 +39,10 @@ def cs_get(name: str, **kw: object) -> str:
     return str(credstash.getSecret(name, region="us-east-1", table=TABLE, **kw))
 
 
-@pytest.mark.usefixtures("admin")
 @pytest.mark.parametrize("digest", DIGESTS)
 @pytest.mark.parametrize("context", CONTEXTS, ids=["no-context", "context"])
-def test_interop_both_directions(digest: str, context: dict[str, str] | None) -> None:
+def test_interop_both_directions(as_user: AsUser, digest: str, context: dict[str, str] | None) -> None:
+    as_user("admin")
     for value in VALUES:
         theirs, ours = unique("theirs"), unique("ours")
         cs_put(theirs, value, version="1", digest=digest, context=context)
@@ -60,8 +51,8 @@ def test_interop_both_directions(digest: str, context: dict[str, str] | None) ->
         assert cs_get(ours, context=context) == value
 
 
-@pytest.mark.usefixtures("admin")
-def test_records_we_write_are_attribute_for_attribute_what_credstash_writes() -> None:
+def test_records_we_write_are_attribute_for_attribute_what_credstash_writes(as_user: AsUser) -> None:
+    as_user("admin")
     ours, theirs = unique(), unique()
     middleware.put_secret(ours, "same", comment="c1")
     cs_put(theirs, "same", version="1", comment="c1")
@@ -75,8 +66,8 @@ def test_records_we_write_are_attribute_for_attribute_what_credstash_writes() ->
     assert a["digest"] == b["digest"] == "SHA256"
 
 
-@pytest.mark.usefixtures("admin")
-def test_versions_padding_ordering_and_autoversion() -> None:
+def test_versions_padding_ordering_and_autoversion(as_user: AsUser) -> None:
+    as_user("admin")
     name = unique()
     cs_put(name, "one", version="1")
     cs_put(name, "two", version="2")
@@ -100,8 +91,8 @@ def test_versions_padding_ordering_and_autoversion() -> None:
         middleware.put_secret(beta, "c", autoversion=True)
 
 
-@pytest.mark.usefixtures("admin")
-def test_hmac_stored_as_string_in_any_case_is_read() -> None:
+def test_hmac_stored_as_string_in_any_case_is_read(as_user: AsUser) -> None:
+    as_user("admin")
     name = unique()
     cs_put(name, "legacy value longer than sixteen", version="1")
     table = boto3.Session().resource("dynamodb").Table(TABLE)
@@ -113,9 +104,9 @@ def test_hmac_stored_as_string_in_any_case_is_read() -> None:
     assert middleware.get_secret(name) == "legacy value longer than sixteen"
 
 
-@pytest.mark.usefixtures("admin")
 @pytest.mark.parametrize("attribute", ["contents", "hmac", "key"])
-def test_tampering_is_detected_and_no_plaintext_leaks(attribute: str) -> None:
+def test_tampering_is_detected_and_no_plaintext_leaks(as_user: AsUser, attribute: str) -> None:
+    as_user("admin")
     name = unique()
     cs_put(name, "top secret value that must not leak", version="1")
     table = boto3.Session().resource("dynamodb").Table(TABLE)
@@ -138,8 +129,8 @@ def test_tampering_is_detected_and_no_plaintext_leaks(attribute: str) -> None:
     assert "must not leak" not in repr(caught.value)
 
 
-@pytest.mark.usefixtures("admin")
-def test_list_and_getall_equal_credstash(tmp_path: Path) -> None:
+def test_list_and_getall_equal_credstash(as_user: AsUser, tmp_path: Path) -> None:
+    as_user("admin")
     table = unique("table")
     assert middleware.create_table(table) is True
     assert middleware.create_table(table) is False
@@ -163,8 +154,8 @@ def test_list_and_getall_equal_credstash(tmp_path: Path) -> None:
     assert middleware.get_all_secrets(1, table=table)["s0"] == "value 0"
 
 
-@pytest.mark.usefixtures("admin")
-def test_getall_with_a_mismatched_context_fails_promptly_instead_of_hanging() -> None:
+def test_getall_with_a_mismatched_context_fails_promptly_instead_of_hanging(as_user: AsUser) -> None:
+    as_user("admin")
     table = unique("table")
     middleware.create_table(table)
     middleware.put_secret("plain", "p", table=table)
@@ -173,8 +164,8 @@ def test_getall_with_a_mismatched_context_fails_promptly_instead_of_hanging() ->
         middleware.get_all_secrets(table=table)
 
 
-@pytest.mark.usefixtures("admin")
-def test_delete_removes_every_version() -> None:
+def test_delete_removes_every_version(as_user: AsUser) -> None:
+    as_user("admin")
     name = unique()
     for v in ("1", "2", "3"):
         cs_put(name, v, version=v)
@@ -185,8 +176,8 @@ def test_delete_removes_every_version() -> None:
         middleware.delete_secret(name)
 
 
-@pytest.mark.usefixtures("admin")
-def test_binary_secrets() -> None:
+def test_binary_secrets(as_user: AsUser) -> None:
+    as_user("admin")
     name = unique()
     middleware.put_secret(name, b"\x00\xff binary")
     assert middleware.get_secret_bytes(name) == b"\x00\xff binary"
@@ -194,8 +185,8 @@ def test_binary_secrets() -> None:
         middleware.get_secret(name)
 
 
-@pytest.mark.usefixtures("admin")
-def test_errors_a_user_will_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_a_user_will_hit(as_user: AsUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    as_user("admin")
     with pytest.raises(middleware.SecretNotFound) as missing:
         middleware.get_secret("no.such.secret")
     text = str(missing.value)
@@ -230,30 +221,27 @@ def test_errors_a_user_will_hit(monkeypatch: pytest.MonkeyPatch) -> None:
         middleware.get_secret("x")
 
 
-def test_aws_denial_names_who_and_what(as_user: Callable[[str], None], local_stack: Stack) -> None:
+def test_aws_denial_names_who_and_what(as_user: AsUser, local_stack: Stack) -> None:
     as_user("carol")
-    middleware.clear_cache()
     with pytest.raises(middleware.AccessDenied) as denied:
         middleware.get_secret("analytics.read_only.password", context={"database": "analytics", "db_user": "read_only"})
     err = denied.value
     assert isinstance(err, PermissionError)
-    assert err.arn == local_stack["users"]["carol"]["arn"]
+    assert err.arn == local_stack.users["carol"].arn
     assert err.action == "dynamodb:Query"
     assert err.aws_code == "AccessDenied"
-    assert local_stack["contact"] in str(err) and str(err.arn) in str(err)
+    assert local_stack.contact in str(err) and str(err.arn) in str(err)
 
 
-def test_the_cache_is_per_caller_and_has_a_ttl(as_user: Callable[[str], None], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cache_is_per_caller_and_has_a_ttl(as_user: AsUser, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = {"database": "analytics", "db_user": "read_only"}
     as_user("alice")
-    middleware.clear_cache()
     first = middleware.get_secret("analytics.read_only.password", context=ctx)
-    as_user("carol")  # same process, same key: must not be served alice's copy
+    as_user("carol", keep_caches=True)  # same process, same key: must not be served alice's copy
     with pytest.raises(middleware.AccessDenied):
         middleware.get_secret("analytics.read_only.password", context=ctx)
 
     as_user("admin")
-    credstash.reset_sessions()
     name = unique()
     cs_put(name, "old", version="1")
     assert middleware.get_secret(name) == "old"
@@ -286,7 +274,7 @@ def credstash_cli(*args: str, env: dict[str, str], input: str | None = None) -> 
 
 
 def test_cli_get_is_byte_identical_to_credstash(local_stack: Stack) -> None:
-    env = user_env(local_stack, "admin")
+    env = local_stack.env_for("admin")
     name = unique("cli")
     value = "pässwörd: longer than sixteen bytes, with 'quotes' and, commas"
     done = run_cli("secrets", "put", name, value, "env=test", "-c", "note", env=env)
@@ -306,7 +294,7 @@ def test_cli_get_is_byte_identical_to_credstash(local_stack: Stack) -> None:
 
 
 def test_cli_list_keys_put_from_stdin_and_file(local_stack: Stack, tmp_path: Path) -> None:
-    env = user_env(local_stack, "admin")
+    env = local_stack.env_for("admin")
     table = unique("clitable")
     assert run_cli("secrets", "-t", table, "setup", env=env).returncode == 0
     value_file = tmp_path / "value.txt"
@@ -330,11 +318,11 @@ def test_cli_list_keys_put_from_stdin_and_file(local_stack: Stack, tmp_path: Pat
 
 
 def test_cli_failures_are_one_line_with_the_right_exit_code(local_stack: Stack) -> None:
-    env = user_env(local_stack, "carol")
+    env = local_stack.env_for("carol")
     denied = run_cli("secrets", "get", "analytics.read_only.password", env=env)
     assert denied.returncode == 3
     assert denied.stderr.startswith("middleware: access denied") and denied.stderr.count("\n") == 1
-    env = user_env(local_stack, "admin")
+    env = local_stack.env_for("admin")
     missing = run_cli("secrets", "get", "no.such.thing", env=env)
     assert missing.returncode == 1 and "no.such.thing" in missing.stderr and not missing.stdout
     duplicate = run_cli("secrets", "put", "analytics.read_only.password", "x", env=env)
@@ -345,7 +333,7 @@ def test_cli_failures_are_one_line_with_the_right_exit_code(local_stack: Stack) 
 
 
 def test_put_never_echoes_the_value(local_stack: Stack) -> None:
-    env = user_env(local_stack, "admin")
+    env = local_stack.env_for("admin")
     name = unique()
     done = run_cli("secrets", "put", name, "-", env=env, input="hunter2-secret")
     assert done.returncode == 0
@@ -355,7 +343,7 @@ def test_put_never_echoes_the_value(local_stack: Stack) -> None:
 
 
 def test_dotenv_output_sources_back_to_the_exact_value_and_runs_nothing(local_stack: Stack, tmp_path: Path) -> None:
-    env = user_env(local_stack, "admin")
+    env = local_stack.env_for("admin")
     table = unique("dotenv")
     assert run_cli("secrets", "-t", table, "setup", env=env).returncode == 0
     marker = Path(f"/tmp/PWNED_{uuid.uuid4().hex}")

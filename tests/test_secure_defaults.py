@@ -5,7 +5,7 @@ sslmode verifies the certificate and host name."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +14,8 @@ from fix_pgfake import FakePostgres, self_signed_tls
 
 import middleware
 
-from conftest import Stack
-
-
-@pytest.fixture
-def alice(as_user: Callable[[str], None]) -> None:
-    as_user("alice")
-    middleware.clear_cache()
+from fix_stack import AsUser
+from stack import Stack
 
 
 @pytest.fixture(params=["cleartext", "md5"])
@@ -41,9 +36,9 @@ def md5_answer(password: str, user: str) -> bytes:
     return b"md5" + hashlib.md5(inner.encode() + b"salt").hexdigest().encode()
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.parametrize("sslmode", [None, "prefer", "require", "disable"])
-def test_no_password_reaches_an_unverified_server(fake: FakePostgres, sslmode: str | None) -> None:
+def test_no_password_reaches_an_unverified_server(as_user: AsUser, fake: FakePostgres, sslmode: str | None) -> None:
+    as_user("alice")
     extra: dict[str, Any] = {"sslmode": sslmode, "sslrootcert": ""} if sslmode else {}
     with pytest.raises(middleware.OperationalError) as caught:
         middleware.connect(host="127.0.0.1", port=fake.port, **extra)
@@ -54,21 +49,21 @@ def test_no_password_reaches_an_unverified_server(fake: FakePostgres, sslmode: s
         assert "refused to log in" in text and "allow_insecure_password" in text, text
 
 
-@pytest.mark.usefixtures("alice")
-def test_the_opt_in_sends_it(fake: FakePostgres, auth: str, local_stack: Stack) -> None:
+def test_the_opt_in_sends_it(as_user: AsUser, fake: FakePostgres, auth: str, local_stack: Stack) -> None:
+    as_user("alice")
     with pytest.raises(middleware.DatabaseError) as caught:
         middleware.connect(
             host="127.0.0.1", port=fake.port, sslmode="prefer", sslrootcert="", allow_insecure_password=True
         )
     assert caught.value.sqlstate == "28P01", "the fake server refuses every login"
-    password = local_stack["db_passwords"]["read_only"]
+    password = local_stack.db_passwords["read_only"]
     expected = password.encode() if auth == "cleartext" else md5_answer(password, "read_only")
     assert fake.answers == [expected]
 
 
-@pytest.mark.usefixtures("alice")
-def test_the_default_verifies_the_certificate(local_stack: Stack) -> None:
+def test_the_default_verifies_the_certificate(as_user: AsUser, local_stack: Stack) -> None:
     # The stack's CA is private: without sslrootcert the system's roots do not know it.
+    as_user("alice")
     with pytest.raises(middleware.OperationalError, match="certificate.*sslrootcert"):
         middleware.connect(sslrootcert="", sslmode="verify-full")
     with pytest.raises(middleware.OperationalError, match="certificate"):
@@ -77,7 +72,7 @@ def test_the_default_verifies_the_certificate(local_stack: Stack) -> None:
     assert conn.query_with_timeout("select ssl from pg_stat_ssl where pid = pg_backend_pid()")[0] == (True,)
 
 
-def test_verify_ca_without_a_root_certificate_is_a_config_error(as_user: Callable[[str], None]) -> None:
+def test_verify_ca_without_a_root_certificate_is_a_config_error(as_user: AsUser) -> None:
     as_user("alice")
     with pytest.raises(middleware.ConfigError, match=r"sslrootcert.*verify-ca"):
         middleware.connect(sslmode="verify-ca", sslrootcert="")

@@ -7,7 +7,7 @@ accept the engine without complaint.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import credstash
 import numpy as np
@@ -18,21 +18,16 @@ import sqlalchemy as sa
 
 import middleware
 
-from conftest import Stack, admin_sql
+from conftest import admin_sql
+from fix_stack import AsUser
+from stack import Stack
 
 URL = "postgresql+middleware://read_write@/analytics"
 
 
 @pytest.fixture
-def alice(as_user: Callable[[str], None]) -> Iterator[None]:
+def engine(as_user: AsUser) -> Iterator[sa.Engine]:
     as_user("alice")
-    middleware.clear_cache()
-    yield
-    middleware.clear_cache()
-
-
-@pytest.fixture
-def engine(alice: None) -> Iterator[sa.Engine]:
     engine = sa.create_engine(URL)
     yield engine
     engine.dispose()
@@ -51,7 +46,7 @@ def test_the_url_has_no_password_and_connects_as_the_user_asked_for(engine: sa.E
     with engine.connect() as conn:
         assert conn.execute(sa.text("select current_user")).scalar_one() == "read_write"
     rendered = engine.url.render_as_string(hide_password=False)
-    assert all(password not in rendered for password in local_stack["db_passwords"].values())
+    assert all(password not in rendered for password in local_stack.db_passwords.values())
     # Both parts are optional: connect()'s defaults (the database's default_user).
     default = sa.create_engine("postgresql+middleware://")
     with default.connect() as conn:
@@ -59,8 +54,8 @@ def test_the_url_has_no_password_and_connects_as_the_user_asked_for(engine: sa.E
     default.dispose()
 
 
-@pytest.mark.usefixtures("alice")
-def test_the_helper_builds_the_same_engine() -> None:
+def test_the_helper_builds_the_same_engine(as_user: AsUser) -> None:
+    as_user("alice")
     engine = middleware.create_engine("analytics", "read_write", pool_pre_ping=True, profile="alice")
     assert engine.url.render_as_string() == URL
     with engine.connect() as conn:
@@ -81,20 +76,20 @@ def test_a_password_host_or_port_in_the_url_is_refused(url: str) -> None:
         sa.create_engine(url).connect()
 
 
-@pytest.mark.usefixtures("alice")
-def test_bob_asking_for_read_write_gets_our_access_denied(local_stack: Stack) -> None:
+def test_bob_asking_for_read_write_gets_our_access_denied(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     engine = sa.create_engine(URL + "?profile=bob")
     with pytest.raises(sa.exc.DBAPIError) as caught:
         engine.connect()
     denied = caught.value.orig
     assert isinstance(denied, middleware.AccessDenied)
-    assert denied.arn == local_stack["users"]["bob"]["arn"]
+    assert denied.arn == local_stack.users["bob"].arn
     assert denied.allowed == ["read_only"]
-    assert "access denied" in str(caught.value) and local_stack["users"]["bob"]["arn"] in str(caught.value)
+    assert "access denied" in str(caught.value) and local_stack.users["bob"].arn in str(caught.value)
 
 
-@pytest.mark.usefixtures("alice")
-def test_aws_refusing_the_secret_keeps_its_text(local_stack: Stack) -> None:
+def test_aws_refusing_the_secret_keeps_its_text(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     # The policy lets carol use read_only; IAM lets her read nothing from credstash.
     engine = sa.create_engine("postgresql+middleware://read_only@/analytics?profile=carol")
     with pytest.raises(sa.exc.DBAPIError) as caught:
@@ -102,11 +97,11 @@ def test_aws_refusing_the_secret_keeps_its_text(local_stack: Stack) -> None:
     refused = caught.value.orig
     assert isinstance(refused, middleware.AccessDenied)
     assert refused.aws_code == "AccessDenied" and refused.action == "dynamodb:Query"
-    assert local_stack["users"]["carol"]["arn"] in str(caught.value) and "IAM permissions" in str(caught.value)
+    assert local_stack.users["carol"].arn in str(caught.value) and "IAM permissions" in str(caught.value)
 
 
-@pytest.mark.usefixtures("alice")
-def test_a_timeout_bounds_statements_and_keeps_its_text() -> None:
+def test_a_timeout_bounds_statements_and_keeps_its_text(as_user: AsUser) -> None:
+    as_user("alice")
     engine = sa.create_engine(URL + "?timeout=0.5")
     with engine.connect() as conn:
         with pytest.raises(sa.exc.OperationalError) as caught:
@@ -127,8 +122,8 @@ def test_a_timeout_bounds_statements_and_keeps_its_text() -> None:
     unbounded.dispose()
 
 
-@pytest.mark.usefixtures("alice")
-def test_isolation_levels_and_autocommit() -> None:
+def test_isolation_levels_and_autocommit(as_user: AsUser) -> None:
+    as_user("alice")
     engine = sa.create_engine(URL, isolation_level="REPEATABLE READ")
     with engine.connect() as conn:
         assert conn.get_isolation_level() == "REPEATABLE READ"
@@ -189,7 +184,8 @@ def test_stream_results_over_a_million_rows(engine: sa.Engine) -> None:
 
 
 @pytest.mark.parametrize("pre_ping", [True, False], ids=["pre_ping", "invalidated"])
-def test_a_terminated_backend_is_replaced(alice: None, local_stack: Stack, pre_ping: bool) -> None:
+def test_a_terminated_backend_is_replaced(as_user: AsUser, local_stack: Stack, pre_ping: bool) -> None:
+    as_user("alice")
     engine = sa.create_engine(URL, pool_size=1, max_overflow=0, pool_pre_ping=pre_ping)
     with engine.connect() as conn:
         first = backend_pid(conn)
@@ -206,22 +202,19 @@ def test_a_terminated_backend_is_replaced(alice: None, local_stack: Stack, pre_p
     engine.dispose()
 
 
-def test_a_password_rotated_in_credstash_and_the_database_reaches_the_pool(
-    as_user: Callable[[str], None], local_stack: Stack
-) -> None:
+def test_a_password_rotated_in_credstash_and_the_database_reaches_the_pool(as_user: AsUser, local_stack: Stack) -> None:
     as_user("alice")
-    middleware.clear_cache()
     engine = sa.create_engine(URL, pool_size=2, max_overflow=0)
     held = engine.connect()  # a pooled connection made with the current password (now cached)
-    original = local_stack["db_passwords"]["read_write"]
+    original = local_stack.db_passwords["read_write"]
     rotated = uuid.uuid4().hex
     context = {"database": "analytics", "db_user": "read_write"}
-    as_user("admin")
+    as_user("admin", keep_caches=True)  # alice's cached password is the point
     credstash.reset_sessions()
     try:
         credstash.putSecretAutoversion("analytics.read_write.password", rotated, region="us-east-1", context=context)
         admin_sql(local_stack, f"alter role read_write password '{rotated}'")
-        as_user("alice")
+        as_user("alice", keep_caches=True)
         with engine.connect() as fresh:  # a new connection: the cached password fails, is fetched again
             assert fresh.execute(sa.text("select current_user")).scalar_one() == "read_write"
         assert held.execute(sa.text("select 1")).scalar_one() == 1  # open sessions are unaffected
@@ -229,11 +222,8 @@ def test_a_password_rotated_in_credstash_and_the_database_reaches_the_pool(
         held.close()
         engine.dispose()
         as_user("admin")
-        credstash.reset_sessions()
         credstash.putSecretAutoversion("analytics.read_write.password", original, region="us-east-1", context=context)
         admin_sql(local_stack, f"alter role read_write password '{original}'")
-        credstash.reset_sessions()
-        middleware.clear_cache()
 
 
 # -------------------------------------------------------------------- polars

@@ -4,6 +4,7 @@ and TLS, passwords stored by the real credstash package."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import boto3
 import credstash
@@ -11,11 +12,11 @@ import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Stack, user_env
+from stack import Stack
 
 
 def session(info: Stack, profile: str) -> boto3.Session:
-    return boto3.Session(profile_name=profile, region_name=user_env(info, profile)["AWS_REGION"])
+    return boto3.Session(profile_name=profile, region_name=info.env_for(profile)["AWS_REGION"])
 
 
 @pytest.fixture(autouse=True)
@@ -23,15 +24,15 @@ def _point_boto_at_stack(local_stack: Stack, monkeypatch: pytest.MonkeyPatch) ->
     for key in list(os.environ):
         if key.startswith("AWS_"):
             monkeypatch.delenv(key)
-    for key, value in local_stack["env"].items():
+    for key, value in local_stack.env.items():
         monkeypatch.setenv(key, value)
 
 
 @pytest.mark.parametrize("user", ["admin", "alice", "bob", "carol", "dave"])
 def test_each_seeded_user_has_its_own_sts_identity(local_stack: Stack, user: str) -> None:
     ident = session(local_stack, user).client("sts").get_caller_identity()
-    assert ident["Arn"] == local_stack["users"][user]["arn"]
-    assert ident["Account"] == local_stack["account"]
+    assert ident["Arn"] == local_stack.users[user].arn
+    assert ident["Account"] == local_stack.account
 
 
 def test_iam_is_enforced_for_a_user_without_permissions(local_stack: Stack) -> None:
@@ -60,15 +61,15 @@ def test_postgres_login_over_verified_tls_with_the_password_credstash_holds(
             table="credential-store",
             context={"database": "analytics", "db_user": user},
         )
-        assert password == local_stack["db_passwords"][user]
+        assert password == local_stack.db_passwords[user]
         with psycopg.connect(
             host="localhost",
-            port=local_stack["pg_port"],
+            port=local_stack.pg_port,
             dbname="analytics",
             user=user,
             password=password,
             sslmode="verify-full",
-            sslrootcert=local_stack["ca"],
+            sslrootcert=str(local_stack.ca),
         ) as conn:
             row = conn.execute(
                 "select ssl, (select count(*) from sales) from pg_stat_ssl where pid = pg_backend_pid()"
@@ -79,8 +80,8 @@ def test_postgres_login_over_verified_tls_with_the_password_credstash_holds(
 
 
 def test_postgres_refuses_plaintext_and_wrong_passwords(local_stack: Stack) -> None:
-    common = dict(host="127.0.0.1", port=local_stack["pg_port"], dbname="analytics", user="read_only")
+    common: dict[str, Any] = dict(host="127.0.0.1", port=local_stack.pg_port, dbname="analytics", user="read_only")
     with pytest.raises(psycopg.OperationalError, match=r"no pg_hba\.conf entry|SSL off"):
-        psycopg.connect(**common, password=local_stack["db_passwords"]["read_only"], sslmode="disable")
+        psycopg.connect(**common, password=local_stack.db_passwords["read_only"], sslmode="disable")
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(**common, password="wrong", sslmode="require")

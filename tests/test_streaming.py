@@ -7,19 +7,20 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 import middleware
 
-from conftest import Stack, admin_sql, user_env, wait_until
+from conftest import admin_sql, wait_until
+from fix_stack import AsUser
+from stack import Stack
 
 
 @pytest.fixture
-def conn(as_user: Callable[[str], None]) -> Iterator[middleware.Connection]:
+def conn(as_user: AsUser) -> Iterator[middleware.Connection]:
     as_user("alice")
-    middleware.clear_cache()
     c = middleware.connect()
     yield c
     if not c.closed:
@@ -99,7 +100,7 @@ def test_an_error_mid_stream_is_raised_and_the_connection_recovers(conn: middlew
     assert conn.cursor().execute("select 1").fetchone() == (1,)
 
 
-def test_a_stream_is_bounded_by_connects_timeout(as_user: Callable[[str], None]) -> None:
+def test_a_stream_is_bounded_by_connects_timeout(as_user: AsUser) -> None:
     as_user("alice")
     conn = middleware.connect(timeout=1)
     try:
@@ -140,7 +141,7 @@ RSS_SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_streaming_a_million_rows_keeps_memory_bounded(local_stack: Stack) -> None:
-    env = user_env(local_stack, "alice")
+    env = local_stack.env_for("alice")
     out = subprocess.run(
         [sys.executable, "-c", RSS_SCRIPT], env=env, capture_output=True, text=True, timeout=600, check=True
     )

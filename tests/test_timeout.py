@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -17,18 +16,14 @@ import pytest
 
 import middleware
 
-from conftest import Stack, active_sleeps, admin_sql, user_env, wait_until
+from conftest import active_sleeps, admin_sql, wait_until
 from fix_proxy import TcpProxy
+from fix_stack import AsUser
+from stack import Stack
 
 
-@pytest.fixture
-def alice(as_user: Callable[[str], None]) -> None:
+def test_a_timeout_cancels_on_the_server_and_the_connection_lives_on(as_user: AsUser, local_stack: Stack) -> None:
     as_user("alice")
-    middleware.clear_cache()
-
-
-@pytest.mark.usefixtures("alice")
-def test_a_timeout_cancels_on_the_server_and_the_connection_lives_on(local_stack: Stack) -> None:
     conn = middleware.connect()
     started = time.monotonic()
     with pytest.raises(middleware.QueryTimeout) as caught:
@@ -44,8 +39,8 @@ def test_a_timeout_cancels_on_the_server_and_the_connection_lives_on(local_stack
     assert list(conn.query_with_timeout("select 1 as one")) == [(1,)]
 
 
-@pytest.mark.usefixtures("alice")
-def test_a_timeout_while_streaming_a_large_result() -> None:
+def test_a_timeout_while_streaming_a_large_result(as_user: AsUser) -> None:
+    as_user("alice")
     conn = middleware.connect()
     conn.autocommit = True
     with pytest.raises(middleware.QueryTimeout):
@@ -53,8 +48,8 @@ def test_a_timeout_while_streaming_a_large_result() -> None:
     assert conn.query_with_timeout("select 2")[0] == (2,)
 
 
-@pytest.mark.usefixtures("alice")
-def test_a_timeout_inside_a_transaction_needs_a_rollback() -> None:
+def test_a_timeout_inside_a_transaction_needs_a_rollback(as_user: AsUser) -> None:
+    as_user("alice")
     conn = middleware.connect()
     cur = conn.cursor()
     cur.execute("select 1")  # opens the transaction
@@ -68,8 +63,8 @@ def test_a_timeout_inside_a_transaction_needs_a_rollback() -> None:
     assert cur.fetchone() == (3,)
 
 
-@pytest.mark.usefixtures("alice")
-def test_limits_defaults_and_bad_values() -> None:
+def test_limits_defaults_and_bad_values(as_user: AsUser) -> None:
+    as_user("alice")
     with pytest.raises(middleware.ProgrammingError, match=r"10m.*5m.*analytics"):
         middleware.query_with_timeout("select 1", timeout=600)
     with pytest.raises(middleware.ProgrammingError, match=r"10m.*5m"):
@@ -85,8 +80,8 @@ def test_limits_defaults_and_bad_values() -> None:
     assert conn.query_with_timeout("select 4", timeout=dt.timedelta(seconds=2))[0] == (4,)
 
 
-@pytest.mark.usefixtures("alice")
-def test_module_level_reuses_and_replaces_its_connection(local_stack: Stack) -> None:
+def test_module_level_reuses_and_replaces_its_connection(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     pid1 = middleware.query_with_timeout("select pg_backend_pid()")[0][0]
     pid2 = middleware.query_with_timeout("select pg_backend_pid()")[0][0]
     assert pid1 == pid2
@@ -101,10 +96,10 @@ def test_module_level_reuses_and_replaces_its_connection(local_stack: Stack) -> 
 # --------------------------------------------------------------- bounded cancel
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
-def test_a_stalled_network_cannot_make_the_cancel_hang(local_stack: Stack) -> None:
-    proxy = TcpProxy(local_stack["pg_port"])
+def test_a_stalled_network_cannot_make_the_cancel_hang(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
+    proxy = TcpProxy(local_stack.pg_port)
     try:
         conn = middleware.connect(host="127.0.0.1", port=proxy.port)
         assert conn.query_with_timeout("select 1")[0] == (1,)
@@ -138,7 +133,7 @@ print("next", conn.query_with_timeout("select 5")[0][0], flush=True)
 def test_ctrl_c_cancels_the_server_query_and_keeps_the_connection(local_stack: Stack) -> None:
     with subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(CHILD)],
-        env=user_env(local_stack, "alice"),
+        env=local_stack.env_for("alice"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -159,16 +154,16 @@ def test_ctrl_c_cancels_the_server_query_and_keeps_the_connection(local_stack: S
 # ------------------------------------------------------------------------ Rows
 
 
-@pytest.mark.usefixtures("alice")
-def test_rows_equal_psycopg_and_convert(local_stack: Stack) -> None:
+def test_rows_equal_psycopg_and_convert(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     sql = "select id, region, amount, sold_at from sales order by id limit 50"
     rows = middleware.query_with_timeout(sql)
     with psycopg.connect(
         host="localhost",
-        port=local_stack["pg_port"],
+        port=local_stack.pg_port,
         dbname="analytics",
         user="read_only",
-        password=local_stack["db_passwords"]["read_only"],
+        password=local_stack.db_passwords["read_only"],
         sslmode="require",
     ) as pconn:
         expected = pconn.execute(sql).fetchall()
@@ -215,8 +210,8 @@ from generate_series(1, 300) g
 """
 
 
-@pytest.mark.usefixtures("alice")
-def test_to_arrow_builds_columns_directly_and_equals_the_tuples() -> None:
+def test_to_arrow_builds_columns_directly_and_equals_the_tuples(as_user: AsUser) -> None:
+    as_user("alice")
     import pyarrow as pa
 
     nulls = "select " + ", ".join(

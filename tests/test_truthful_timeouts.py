@@ -19,14 +19,10 @@ import pytest
 import middleware
 from middleware import errors
 
-from conftest import Stack, active_sleeps, admin_sql, user_env, wait_until
+from conftest import active_sleeps, admin_sql, wait_until
 from fix_proxy import TcpProxy
-
-
-@pytest.fixture
-def alice(as_user: Callable[[str], None]) -> None:
-    as_user("alice")
-    middleware.clear_cache()
+from fix_stack import AsUser
+from stack import Stack
 
 
 @pytest.fixture
@@ -47,8 +43,8 @@ def server_default(local_stack: Stack) -> str:
     return str(admin_sql(local_stack, "select reset_val from pg_settings where name = 'statement_timeout'")[0][0])
 
 
-@pytest.mark.usefixtures("alice")
-def test_a_confirmed_cancel_says_so_and_keeps_the_sqlstate(local_stack: Stack, ledger: str) -> None:
+def test_a_confirmed_cancel_says_so_and_keeps_the_sqlstate(as_user: AsUser, local_stack: Stack, ledger: str) -> None:
+    as_user("alice")
     conn = middleware.connect(user="read_write")
     conn.autocommit = True
     with pytest.raises(middleware.QueryTimeout) as caught:
@@ -61,11 +57,11 @@ def test_a_confirmed_cancel_says_so_and_keeps_the_sqlstate(local_stack: Stack, l
     assert conn.query_with_timeout("select 7")[0] == (7,)
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
 def test_a_statement_that_completed_during_the_cancel_is_reported_done(
-    local_stack: Stack, ledger: str, tcp_proxy: TcpProxy
+    as_user: AsUser, local_stack: Stack, ledger: str, tcp_proxy: TcpProxy
 ) -> None:
+    as_user("alice")
     conn = middleware.connect(user="read_write", host="127.0.0.1", port=tcp_proxy.port)
     conn.autocommit = True
     assert conn.query_with_timeout("select 1")[0] == (1,)
@@ -79,9 +75,9 @@ def test_a_statement_that_completed_during_the_cancel_is_reported_done(
     assert conn.query_with_timeout("select 2")[0] == (2,)
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(120)
-def test_racing_limits_never_lie_and_never_write_twice(local_stack: Stack, ledger: str) -> None:
+def test_racing_limits_never_lie_and_never_write_twice(as_user: AsUser, local_stack: Stack, ledger: str) -> None:
+    as_user("alice")
     done: list[int] = []
     cancelled: list[int] = []
     unknown: list[int] = []
@@ -118,12 +114,12 @@ def test_racing_limits_never_lie_and_never_write_twice(local_stack: Stack, ledge
     print(f"racing: {len(done)} done, {len(cancelled)} cancelled, {len(unknown)} unknown")
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("autocommit", [True, False])
 def test_an_operator_cancelling_commit_is_an_error_never_a_silent_success(
-    local_stack: Stack, ledger: str, autocommit: bool
+    as_user: AsUser, local_stack: Stack, ledger: str, autocommit: bool
 ) -> None:
+    as_user("alice")
     admin_sql(
         local_stack,
         f"""create function {ledger}_slow() returns trigger language plpgsql as
@@ -153,8 +149,8 @@ def test_an_operator_cancelling_commit_is_an_error_never_a_silent_success(
     assert ids_in(local_stack, ledger) == [], "the commit did not happen, and was not re-run"
 
 
-@pytest.mark.usefixtures("alice")
-def test_someone_elses_cancel_surfaces_and_is_not_retried(local_stack: Stack, ledger: str) -> None:
+def test_someone_elses_cancel_surfaces_and_is_not_retried(as_user: AsUser, local_stack: Stack, ledger: str) -> None:
+    as_user("alice")
     conn = middleware.connect(user="read_write")
     conn.autocommit = True
     # A cancel of our own first, so a "recent cancel" exists on this connection.
@@ -168,9 +164,9 @@ def test_someone_elses_cancel_surfaces_and_is_not_retried(local_stack: Stack, le
     assert ids_in(local_stack, ledger) == []
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.parametrize("autocommit", [True, False])
-def test_the_backstop_does_not_outlive_its_statement(local_stack: Stack, autocommit: bool) -> None:
+def test_the_backstop_does_not_outlive_its_statement(as_user: AsUser, local_stack: Stack, autocommit: bool) -> None:
+    as_user("alice")
     default = server_default(local_stack)
     conn = middleware.connect()
     conn.autocommit = autocommit
@@ -189,8 +185,8 @@ def test_the_backstop_does_not_outlive_its_statement(local_stack: Stack, autocom
     assert cur.fetchone() == (default,)
 
 
-@pytest.mark.usefixtures("alice")
-def test_a_session_setting_of_the_users_own_is_kept(local_stack: Stack) -> None:
+def test_a_session_setting_of_the_users_own_is_kept(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     conn = middleware.connect()
     conn.autocommit = True
     cur = conn.cursor()
@@ -200,9 +196,9 @@ def test_a_session_setting_of_the_users_own_is_kept(local_stack: Stack) -> None:
     assert cur.fetchone() == ("42s",)
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.timeout(120)
-def test_closed_is_true_whenever_the_backend_is_terminated(local_stack: Stack) -> None:
+def test_closed_is_true_whenever_the_backend_is_terminated(as_user: AsUser, local_stack: Stack) -> None:
+    as_user("alice")
     for _ in range(20):
         conn = middleware.connect()
         pid = conn.query_with_timeout("select pg_backend_pid()")[0][0]
@@ -230,7 +226,7 @@ time.sleep(3)  # the detached cancel completes meanwhile
 def test_ctrl_c_on_a_slow_link_still_cancels_on_the_server(local_stack: Stack, tcp_proxy: TcpProxy) -> None:
     with subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(SLOW_LINK_CHILD), str(tcp_proxy.port)],
-        env=user_env(local_stack, "alice"),
+        env=local_stack.env_for("alice"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -247,7 +243,6 @@ def test_ctrl_c_on_a_slow_link_still_cancels_on_the_server(local_stack: Stack, t
         child.wait(10)
 
 
-@pytest.mark.usefixtures("alice")
 @pytest.mark.parametrize(
     ("code", "name", "base"),
     [
@@ -271,7 +266,8 @@ def test_ctrl_c_on_a_slow_link_still_cancels_on_the_server(local_stack: Stack, t
         ("22ZZZ", None, middleware.DataError),  # unknown code, known class
     ],
 )
-def test_sqlstates_raise_psycopgs_classes(code: str, name: str | None, base: type[Exception]) -> None:
+def test_sqlstates_raise_psycopgs_classes(as_user: AsUser, code: str, name: str | None, base: type[Exception]) -> None:
+    as_user("alice")
     conn = middleware.connect()
     conn.autocommit = True
     with pytest.raises(base) as caught:

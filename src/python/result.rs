@@ -13,6 +13,7 @@ use tokio_postgres::types::Type;
 
 use super::convert;
 use crate::pg::wire::{self, PG_EPOCH_UNIX_DAYS, PG_EPOCH_UNIX_MICROS, Problem};
+use crate::sync::Locked;
 
 #[pyclass(frozen, name = "ResultSet", module = "middleware._core")]
 pub struct ResultSet {
@@ -117,12 +118,12 @@ fn offset(len: usize) -> [u8; 8] {
 #[pymethods]
 impl ResultSet {
     fn __len__(&self) -> usize {
-        self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+        self.rows.locked().len()
     }
 
     /// Every row as a tuple (made now, from the wire bytes).
     fn tuples<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let rows = self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let rows = self.rows.locked();
         let list = PyList::empty(py);
         for row in rows.iter() {
             list.append(convert::row(py, row)?)?;
@@ -133,7 +134,7 @@ impl ResultSet {
     /// For each column: (kind, null count, validity, data, offsets, objects).
     /// `kind` "object" means: build it from `objects` (a list of Python values).
     fn arrow_columns<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyTuple>>> {
-        let rows = self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let rows = self.rows.locked();
         let Some(first) = rows.first() else { return Ok(Vec::new()) };
         let columns = first.columns();
         let mut out = Vec::with_capacity(columns.len());
