@@ -16,6 +16,7 @@ from pathlib import Path
 
 import stack
 from stack import Stack
+from stack.redshift import play_redshift, warehouse_config
 
 MIDDLEWARE = str(Path(sys.executable).parent / "middleware")
 
@@ -24,18 +25,18 @@ def banner(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
-def shell(info: Stack, profile: str, *args: str, expect: int = 0) -> None:
+def shell(info: Stack, profile: str, *args: str, expect: int = 0, env: dict[str, str] | None = None) -> None:
     shown = " ".join(a if " " not in a else repr(a) for a in args)
     print(f"$ AWS_PROFILE={profile} middleware {shown}", flush=True)
-    done = subprocess.run([MIDDLEWARE, *args], env=info.env_for(profile), text=True)
+    done = subprocess.run([MIDDLEWARE, *args], env=env or info.env_for(profile), text=True)
     if done.returncode != expect:
         raise SystemExit(f"demo step failed: exit {done.returncode}, expected {expect}")
 
 
-def python(info: Stack, profile: str, code: str) -> None:
+def python(info: Stack, profile: str, code: str, env: dict[str, str] | None = None) -> None:
     code = textwrap.dedent(code).strip()
     print(textwrap.indent(code, f"[{profile}] >>> "), flush=True)
-    done = subprocess.run([sys.executable, "-c", code], env=info.env_for(profile), text=True)
+    done = subprocess.run([sys.executable, "-c", code], env=env or info.env_for(profile), text=True)
     if done.returncode != 0:
         raise SystemExit(f"demo step failed: exit {done.returncode}")
 
@@ -160,6 +161,34 @@ def main() -> None:
         banner("Secrets, compatible with credstash (admin, a platform engineer)")
         shell(info, "admin", "secrets", "list")
         shell(info, "admin", "iam-policy", "analytics", "read_only")
+
+        banner("Redshift with no stored password: IAM temporary credentials (password_source = redshift-iam)")
+        redshift = play_redshift(info)
+        config = info.dir / "warehouse.toml"
+        config.write_text(warehouse_config(info))
+        print(config.read_text().strip())
+        analyst = info.env_for(
+            "alice",
+            MIDDLEWARE_CONFIG=str(config),
+            AWS_ENDPOINT_URL_REDSHIFT=redshift.proxy.url,  # moto, with the local PostgreSQL playing the cluster
+            AWS_ACCESS_KEY_ID=redshift.analyst.key_id,
+            AWS_SECRET_ACCESS_KEY=redshift.analyst.secret_key,
+        )
+        analyst.pop("AWS_PROFILE")
+        python(
+            info,
+            "rs-analyst",
+            """
+            import middleware
+            for _ in range(2):   # the second connect reuses the temporary password
+                with middleware.connect("warehouse") as conn:
+                    print(conn.query_with_timeout("select current_user, (select count(*) from sales) as sales")[0])
+            """,
+            env=analyst,
+        )
+        print(f"GetClusterCredentials calls: {redshift.proxy.calls['GetClusterCredentials']}")
+        shell(info, "rs-analyst", "iam-policy", "warehouse", "read_only", env=analyst)
+        redshift.proxy.close()
 
         banner("Every link checked")
         shell(info, "bob", "doctor")

@@ -1,6 +1,6 @@
 """Passwords that IAM hands out: Redshift's temporary credentials (moto's
 GetClusterCredentials, with a proxy doing Redshift's part in the local
-PostgreSQL, tests/fix_redshift.py) and RDS IAM auth tokens (compared with
+PostgreSQL, dev/stack/redshift.py) and RDS IAM auth tokens (compared with
 botocore's generate_db_auth_token, received by a fake server behind TLS
 verified with the stack's CA)."""
 
@@ -19,100 +19,41 @@ import boto3
 import botocore.auth
 import pytest
 from fix_pgfake import FakePostgres
-from fix_redshift import RedshiftProxy
 
 import middleware
 
 from conftest import admin_sql, run_cli
 from fix_stack import AsUser
 from stack import Stack
+from stack.redshift import CLUSTER, RedshiftProxy, play_redshift, warehouse_config
 
-CLUSTER = "warehouse"
 ACCOUNT = "123456789012"
 
 
 def config_text(info: Stack) -> str:
-    ca, port = info.ca, info.pg_port
-    allow = f'[databases.{{db}}.users.{{user}}]\nallow = ["account:{ACCOUNT}"]\n'
-    redshift = f"""
-dbname = "analytics"
-sslrootcert = "{ca}"
-password_source = "redshift-iam"
-cluster_identifier = "{CLUSTER}"
-db_groups = ["read_only"]
-default_user = "read_only"
-"""
     return f"""[credstash]
 table = "credential-store"
 kms_key = "alias/credstash"
 region = "us-east-1"
 
-[databases.warehouse]
-host = "localhost"
-port = {port}
-{redshift}
-{allow.format(db="warehouse", user="read_only")}
-[databases.found]
-{redshift}
-{allow.format(db="found", user="read_only")}
+{warehouse_config(info, "warehouse")}
+{warehouse_config(info, "found", host=False)}
 [databases.aurora]
 host = "localhost"
-sslrootcert = "{ca}"
+sslrootcert = "{info.ca}"
 password_source = "rds-iam"
 region = "us-east-1"
 default_user = "app"
-{allow.format(db="aurora", user="app")}
+[databases.aurora.users.app]
+allow = ["account:{ACCOUNT}"]
 """
-
-
-def admin_client(info: Stack, service: str) -> Any:
-    admin = info.users["admin"]
-    return boto3.session.Session().client(
-        service,
-        region_name="us-east-1",
-        endpoint_url=info.moto_url,
-        aws_access_key_id=admin.key_id,
-        aws_secret_access_key=admin.secret_key,
-    )
 
 
 @pytest.fixture(scope="module")
 def redshift(local_stack: Stack) -> Iterator[dict[str, Any]]:
-    """A cluster in moto, the proxy in front of it, and an IAM user allowed
-    GetClusterCredentials (moto matches only `"Resource": "*"`)."""
-    rs = admin_client(local_stack, "redshift")
-    if not rs.describe_clusters()["Clusters"]:
-        rs.create_cluster(
-            ClusterIdentifier=CLUSTER,
-            NodeType="dc2.large",
-            MasterUsername="master",
-            MasterUserPassword="Master-pass-1",
-            DBName="analytics",
-        )
-    iam = admin_client(local_stack, "iam")
-    name = "rs-analyst"
-    if name not in {u["UserName"] for u in iam.list_users()["Users"]}:
-        iam.create_user(UserName=name)
-        iam.put_user_policy(
-            UserName=name,
-            PolicyName="redshift-login",
-            PolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["redshift:GetClusterCredentials", "redshift:DescribeClusters"],
-                            "Resource": "*",
-                        }
-                    ],
-                }
-            ),
-        )
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    proxy = RedshiftProxy(local_stack.moto_url, local_stack.pg_port, lambda sql: admin_sql(local_stack, sql))
-    yield {"proxy": proxy, "keys": (key["AccessKeyId"], key["SecretAccessKey"])}
-    proxy.close()
+    played = play_redshift(local_stack)
+    yield {"proxy": played.proxy, "keys": (played.analyst.key_id, played.analyst.secret_key)}
+    played.proxy.close()
 
 
 @pytest.fixture

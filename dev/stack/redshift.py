@@ -1,27 +1,40 @@
 """Amazon Redshift, as far as a login needs it: moto answers the Redshift API
 (GetClusterCredentials, DescribeClusters) and the local PostgreSQL plays the
-cluster. This HTTP proxy sits in front of moto and does what Redshift does
+cluster. `RedshiftProxy` sits in front of moto and does what Redshift does
 behind the API: when it relays a GetClusterCredentials answer, it creates (or
 alters) the returned `IAM:<user>` role with the returned password and adds it
 to the requested groups; it points DescribeClusters' endpoint at the local
 server (moto's endpoint is a made-up host name).
 
-    proxy = RedshiftProxy(moto_url, pg_port, admin_sql)
-    os.environ["AWS_ENDPOINT_URL_REDSHIFT"] = proxy.url
+    redshift = play_redshift(info)          # cluster, analyst user, proxy
+    env["AWS_ENDPOINT_URL_REDSHIFT"] = redshift.proxy.url
     ...
-    proxy.calls["GetClusterCredentials"]   # how many answers it relayed
+    redshift.proxy.calls["GetClusterCredentials"]   # answers it relayed
+
+Used by tests/test_iam_passwords.py and the demo; not by the stack's own
+config, whose databases use credstash.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import threading
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import psycopg
+
+from stack.description import Stack, User
+from stack.org import ACCOUNT, DATABASE, REGION
+
+CLUSTER = "warehouse"
+ANALYST = "rs-analyst"
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
@@ -106,3 +119,69 @@ class RedshiftProxy:
         for key, group in form.items():
             if key.startswith("DbGroups."):
                 self.admin_sql(f"GRANT {quote_ident(group)} TO {role}")
+
+
+@dataclass(frozen=True)
+class Redshift:
+    proxy: RedshiftProxy
+    #: An IAM user allowed GetClusterCredentials and DescribeClusters (moto
+    #: matches only `"Resource": "*"`), not in the stack's credentials file.
+    analyst: User
+
+
+def play_redshift(info: Stack) -> Redshift:
+    """Creates the cluster and the analyst in moto (as the stack's admin, once
+    per stack) and starts a proxy; close it with `redshift.proxy.close()`."""
+    import boto3
+
+    admin = info.users["admin"]
+    session = boto3.session.Session(
+        aws_access_key_id=admin.key_id, aws_secret_access_key=admin.secret_key, region_name=REGION
+    )
+    redshift = session.client("redshift", endpoint_url=info.moto_url)
+    if not redshift.describe_clusters()["Clusters"]:
+        redshift.create_cluster(
+            ClusterIdentifier=CLUSTER,
+            NodeType="dc2.large",
+            MasterUsername="master",
+            MasterUserPassword="Master-pass-1",
+            DBName=DATABASE,
+        )
+    iam = session.client("iam", endpoint_url=info.moto_url)
+    if ANALYST not in {u["UserName"] for u in iam.list_users()["Users"]}:
+        iam.create_user(UserName=ANALYST)
+        actions = ["redshift:GetClusterCredentials", "redshift:DescribeClusters"]
+        statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+        iam.put_user_policy(
+            UserName=ANALYST,
+            PolicyName="redshift-login",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+    key = iam.create_access_key(UserName=ANALYST)["AccessKey"]
+
+    def admin_sql(sql: str) -> list[tuple[Any, ...]]:
+        with psycopg.connect(
+            host=str(info.pg_socket_dir), port=info.pg_port, user="postgres", dbname=DATABASE, autocommit=True
+        ) as conn:
+            cur = conn.execute(sql)
+            return cur.fetchall() if cur.description else []
+
+    analyst = User(f"arn:aws:iam::{ACCOUNT}:user/{ANALYST}", key["AccessKeyId"], key["SecretAccessKey"])
+    return Redshift(RedshiftProxy(info.moto_url, info.pg_port, admin_sql), analyst)
+
+
+def warehouse_config(info: Stack, name: str = "warehouse", *, host: bool = True) -> str:
+    """A `[databases.<name>]` section logging in with redshift-iam (read_only,
+    joining the read_only group); without `host`, the endpoint comes from
+    DescribeClusters."""
+    where = f'host = "localhost"\nport = {info.pg_port}\n' if host else ""
+    return f"""[databases.{name}]
+{where}dbname = "{DATABASE}"
+sslrootcert = "{info.ca}"
+password_source = "redshift-iam"
+cluster_identifier = "{CLUSTER}"
+db_groups = ["read_only"]
+default_user = "read_only"
+[databases.{name}.users.read_only]
+allow = ["account:{ACCOUNT}"]
+"""
