@@ -11,6 +11,7 @@ use tokio_postgres::types::Type;
 
 use super::bind::{Param, ParamError};
 use super::session::Session;
+use super::session::cap::Tally;
 use super::statements;
 use super::value::{self, Value};
 use crate::runtime::Interrupt;
@@ -91,8 +92,16 @@ pub async fn run(
 }
 
 /// Prepares (through the session's cache) and runs one statement, rows to
-/// `sink`; the outcome has the columns and count but no rows.
-pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], sink: &mut Sink<'_>) -> Result<Outcome> {
+/// `sink`; the outcome has the columns and count but no rows. Once the
+/// result passes its size limit (`tally`), rows are read and dropped until
+/// the statement ends (the session cancels it).
+pub(super) async fn statement(
+    session: &Session,
+    sql: &str,
+    params: &[Param],
+    sink: &mut Sink<'_>,
+    tally: Option<&Tally<'_>>,
+) -> Result<Outcome> {
     let types: Vec<Type> = params.iter().map(Param::declared_type).collect();
     let oids: Vec<u32> = types.iter().map(Type::oid).collect();
     let cached = session.statements().get(sql, &oids);
@@ -126,7 +135,14 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
     pin_mut!(stream);
     let mut rows = Vec::with_capacity(BATCH);
     while let Some(row) = stream.next().await {
-        rows.push(row.map_err(|e| failed(&e))?);
+        let row = row.map_err(|e| failed(&e))?;
+        if let Some(tally) = tally
+            && !tally.admit(&row)
+        {
+            rows = Vec::new();
+            continue;
+        }
+        rows.push(row);
         if rows.len() == BATCH {
             sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH))).await?;
         }

@@ -102,7 +102,7 @@ impl Cursor {
         let quoted = self.quoted().expect("a named cursor");
         self.close_server_side(py);
         let conn = self.connection.clone_ref(py);
-        conn.bind(py).get().run(py, format!("DECLARE {quoted} NO SCROLL CURSOR FOR {sql}"), values, None)?;
+        conn.bind(py).get().run_paged(py, format!("DECLARE {quoted} NO SCROLL CURSOR FOR {sql}"), values)?;
         self.declared = true;
         self.exhausted = false;
         let list = PyList::empty(py).unbind();
@@ -125,7 +125,7 @@ impl Cursor {
             None => format!("FETCH ALL FROM {quoted}"),
         };
         let conn = self.connection.clone_ref(py);
-        let (outcome, page) = conn.bind(py).get().run(py, sql, Vec::new(), None)?;
+        let (outcome, page) = conn.bind(py).get().run_paged(py, sql, Vec::new())?;
         let got = page.bind(py).len();
         self.exhausted = count.is_none_or(|n| got < n);
         let rest = self.take(py, None);
@@ -146,7 +146,7 @@ impl Cursor {
         let conn = self.connection.bind(py).get();
         if conn.in_transaction() {
             let quoted = self.quoted().expect("a named cursor");
-            let _ = conn.run(py, format!("CLOSE {quoted}"), Vec::new(), None);
+            let _ = conn.run_paged(py, format!("CLOSE {quoted}"), Vec::new());
         }
     }
 
@@ -282,7 +282,7 @@ impl Cursor {
         }
         let quoted = self.quoted().expect("a named cursor");
         let conn = self.connection.bind(py).get();
-        let feed = RowFeed::start(conn.live()?, format!("FETCH ALL FROM {quoted}"), Vec::new(), None)?;
+        let feed = RowFeed::start(conn.live()?, format!("FETCH ALL FROM {quoted}"), Vec::new(), None, false)?;
         let tail = pyarrow.call_method1("table", (ArrowStream::open(py, feed)?,))?;
         self.exhausted = true;
         if buffered.is_empty() {
@@ -318,7 +318,7 @@ impl Cursor {
         self.close_stream(py);
         let (sql, values) = prepare(sql, params)?;
         let conn = self.connection.bind(py).get();
-        let feed = RowFeed::start(conn.live()?, sql, values, conn.stream_limit())?;
+        let feed = RowFeed::start(conn.live()?, sql, values, conn.stream_limit(), false)?;
         let stream = Bound::new(py, RowStream::new(feed))?;
         self.stream = Some(PyWeakrefReference::new(&stream)?.unbind());
         Ok(stream)
