@@ -102,34 +102,7 @@ pub(super) async fn statement(
     sink: &mut Sink<'_>,
     tally: Option<&Tally<'_>>,
 ) -> Result<Outcome> {
-    let types: Vec<Type> = params.iter().map(Param::declared_type).collect();
-    let oids: Vec<u32> = types.iter().map(Type::oid).collect();
-    let cached = session.statements().get(sql, &oids);
-    let from_cache = cached.is_some();
-    // A cached statement whose tables changed under it is refused by the
-    // server (0A000, "cached plan must not change result type"): prepared
-    // afresh next time rather than failing for the rest of the connection.
-    let failed = |e: &tokio_postgres::Error| {
-        if from_cache && e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) {
-            session.statements().forget(sql, &oids);
-        }
-        session.fail(e)
-    };
-    let statement = match cached {
-        Some(s) => s,
-        None => {
-            let s = session.client().prepare_typed(sql, &types).await.map_err(|e| session.fail(&e))?;
-            session.statements().put(sql, &oids, s.clone());
-            s
-        }
-    };
-    if statement.params().len() != params.len() {
-        return Err(Error::Programming(format!(
-            "the statement has {} parameter(s) but {} were given",
-            statement.params().len(),
-            params.len()
-        )));
-    }
+    let (statement, failed) = prepared(session, sql, params).await?;
     let columns = statement.columns().iter().map(Column::of).collect();
     let stream = session.client().query_raw(&statement, params.iter()).await.map_err(|e| failed(&e))?;
     pin_mut!(stream);
@@ -156,6 +129,46 @@ pub(super) async fn statement(
         session.statements().clear();
     }
     Ok(Outcome { columns, rows: Vec::new(), rows_affected, stopped: false })
+}
+
+/// The prepared statement for `sql` with these parameters' types (through
+/// the session's cache), checked against their count; and how to map an
+/// error of running it (a cached statement the server refuses as stale is
+/// forgotten, so it is prepared afresh next time).
+pub(super) async fn prepared<'s>(
+    session: &'s Session,
+    sql: &'s str,
+    params: &[Param],
+) -> Result<(tokio_postgres::Statement, impl Fn(&tokio_postgres::Error) -> Error + 's)> {
+    let types: Vec<Type> = params.iter().map(Param::declared_type).collect();
+    let oids: Vec<u32> = types.iter().map(Type::oid).collect();
+    let cached = session.statements().get(sql, &oids);
+    let from_cache = cached.is_some();
+    let statement = match cached {
+        Some(s) => s,
+        None => {
+            let s = session.client().prepare_typed(sql, &types).await.map_err(|e| session.fail(&e))?;
+            session.statements().put(sql, &oids, s.clone());
+            s
+        }
+    };
+    if statement.params().len() != params.len() {
+        return Err(Error::Programming(format!(
+            "the statement has {} parameter(s) but {} were given",
+            statement.params().len(),
+            params.len()
+        )));
+    }
+    // A cached statement whose tables changed under it is refused by the
+    // server (0A000, "cached plan must not change result type"): prepared
+    // afresh next time rather than failing for the rest of the connection.
+    let failed = move |e: &tokio_postgres::Error| {
+        if from_cache && e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) {
+            session.statements().forget(sql, &oids);
+        }
+        session.fail(e)
+    };
+    Ok((statement, failed))
 }
 
 /// Our parameter encoder's refusal, found by type among the error's causes.

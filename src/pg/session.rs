@@ -36,6 +36,7 @@ mod audit;
 mod bounded;
 pub mod cap;
 mod errors;
+mod many;
 mod streaming;
 
 use crate::runtime::Interrupt;
@@ -254,7 +255,8 @@ impl Session {
             self.begin(&mut state).await?;
         }
         let tally = cap.map(Tally::new);
-        let result = self.run(&mut state, (sql, params), limit, interrupt, sink, (tally.as_ref(), began)).await;
+        let work = query::statement(self, sql, params, sink, tally.as_ref());
+        let result = self.run(&mut state, work, limit, interrupt, (tally.as_ref(), began)).await;
         let undone = result.as_ref().map_or(true, |o| o.stopped);
         if began && undone && !self.is_closed() {
             self.finish_transaction(&mut state, "ROLLBACK").await?;
@@ -353,15 +355,15 @@ impl Session {
         }
     }
 
-    /// `guard`: the result's size count, and whether this call began the
-    /// transaction (for what a stopped statement's message says).
+    /// Runs `work` (statements on this session) with the backstop before it,
+    /// bounded. `tally`: the result's size count; `began`: whether this call
+    /// began the transaction (for what a stopped statement's message says).
     async fn run(
         &self,
         state: &mut State,
-        (sql, params): (&str, &[Param]),
+        work: impl Future<Output = Result<Outcome>>,
         limit: Option<Duration>,
         interrupt: &mut Interrupt,
-        sink: &mut Sink<'_>,
         (tally, began): (Option<&Tally<'_>>, bool),
     ) -> Result<Outcome> {
         let started = Instant::now();
@@ -376,7 +378,7 @@ impl Session {
             }
         };
         // One round trip: the backstop goes out right before the statement.
-        let work = join(before, query::statement(self, sql, params, sink, tally));
+        let work = join(before, work);
         let (ended, stop) = match self.bounded(work, limit, interrupt, tally).await {
             Ended::Done(out) => (Some(out), None),
             Ended::Stopped { why, drained } => (drained, Some(why)),

@@ -105,6 +105,17 @@ impl Connection {
         self.run_as(py, sql, params, limit, true)
     }
 
+    /// `executemany`: every parameter set, pipelined (see the session's).
+    pub fn run_many(
+        &self,
+        py: Python<'_>,
+        batch: Vec<(Arc<str>, Vec<Param>)>,
+        limit: Option<Duration>,
+    ) -> PyResult<Outcome> {
+        let session = self.live()?;
+        wait(py, move |interrupt| async move { session.execute_many(&batch, limit, interrupt).await })
+    }
+
     /// A named cursor's statement (DECLARE, FETCH a page, CLOSE): read page
     /// by page, so not capped.
     pub fn run_paged(&self, py: Python<'_>, sql: String, params: Vec<Param>) -> PyResult<(Outcome, Py<PyList>)> {

@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyWeakrefReference};
 
-use super::args::prepare;
+use super::args::{prepare, prepare_many};
 use super::arrow::ArrowStream;
 use super::connection::Connection;
 use super::exceptions::{InterfaceError, ProgrammingError};
@@ -210,22 +210,27 @@ impl Cursor {
         Ok(slf)
     }
 
+    /// Runs `operation` once per parameter set, pipelined, all or nothing:
+    /// in autocommit the batch is one transaction; in a transaction a
+    /// failing row aborts it. `timeout` bounds the whole batch.
+    #[pyo3(signature = (operation, seq_of_parameters, *, timeout=None))]
     fn executemany<'py>(
         mut slf: PyRefMut<'py, Self>,
         operation: &str,
         seq_of_parameters: &Bound<'py, PyAny>,
+        timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<PyRefMut<'py, Self>> {
         let py = slf.py();
         slf.check_open(py)?;
         let conn = slf.connection.clone_ref(py);
-        let mut total: i64 = 0;
-        for parameters in seq_of_parameters.try_iter()? {
-            let (sql, values) = prepare(operation, Some(&parameters?))?;
-            let (outcome, _) = conn.bind(py).get().run(py, sql, values, None)?;
-            total += outcome.rows_affected.map_or(0, |n| i64::try_from(n).unwrap_or(0));
-        }
+        let limit = match timeout.filter(|t| !t.is_none()) {
+            Some(t) => Some(conn.bind(py).get().limit(Some(t))?),
+            None => None,
+        };
+        let batch = prepare_many(operation, seq_of_parameters)?;
         slf.reset();
-        slf.rowcount = total;
+        let outcome = conn.bind(py).get().run_many(py, batch, limit)?;
+        slf.rowcount = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         Ok(slf)
     }
 
