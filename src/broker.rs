@@ -194,6 +194,11 @@ pub async fn open(req: &Request<'_>) -> Result<Opened> {
     }
     let opened = result?;
     opened.session.set_audit(Audited { arn, database: req.db.name.clone(), db_user: req.user.to_string() });
+    opened.session.set_result_cap(crate::pg::session::cap::ResultCap {
+        rows: req.db.max_result_rows,
+        bytes: req.db.max_result_bytes,
+        database: req.db.name.clone(),
+    });
     Ok(opened)
 }
 

@@ -1,7 +1,7 @@
 """The compiled core of middleware (Rust). Use the ``middleware`` package instead."""
 
 import datetime
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, final
 
@@ -236,7 +236,14 @@ class Cursor:
         ``timeout`` (seconds or timedelta) bounds it as ``query_with_timeout``
         does (QueryTimeout, cancelled on the server); without it there is no limit.
         """
-    def executemany(self, operation: str, seq_of_parameters: Sequence[_Params]) -> Cursor: ...
+    def executemany(self, operation: str, seq_of_parameters: Sequence[_Params], *, timeout: _Timeout = None) -> Cursor:
+        """Run ``operation`` once per parameter set, pipelined (the next set is
+        sent before the previous one's answer is back) and all or nothing, as
+        psycopg 3: in autocommit mode the batch runs in one transaction of its
+        own, so a failing row leaves none of the batch behind; inside a
+        transaction a failing row aborts it, as any error does. ``rowcount``
+        is the total of rows affected. ``timeout`` bounds the whole batch (as
+        ``execute``'s bounds one statement)."""
     def fetchone(self) -> tuple[Any, ...] | None: ...
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]: ...
     def fetchall(self) -> list[tuple[Any, ...]]: ...
@@ -384,6 +391,10 @@ class Completions:
         self, conn: AsyncSession, sql: str, params: _Params = None, timeout: _Timeout = None, rows: bool = False
     ) -> int:
         """Start one statement: ``(description, tuples, rowcount)``, or ``Rows`` when ``rows``."""
+    def execute_many(
+        self, conn: AsyncSession, sql: str, seq_of_parameters: Iterable[_Params], timeout: _Timeout = None
+    ) -> int:
+        """Start ``sql`` once per parameter set, pipelined: ``(None, [], rowcount)``."""
     def end(self, conn: AsyncSession, commit: bool) -> int:
         """Start a COMMIT (or ROLLBACK) of the open transaction, if any."""
     def whoami(self, profile: str | None = None) -> int:

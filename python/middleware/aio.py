@@ -108,13 +108,16 @@ class AsyncCursor:
         self.description, self._rows, self.rowcount, self._position = description, rows, count, 0
         return self
 
-    async def executemany(self, operation: str, seq_of_parameters: Iterable[_Params]) -> AsyncCursor:
+    async def executemany(
+        self, operation: str, seq_of_parameters: Iterable[_Params], *, timeout: Any = None
+    ) -> AsyncCursor:
+        """As `Cursor.executemany`: pipelined, all or nothing; `timeout` bounds the batch."""
         self._check()
-        total = 0
-        for parameters in seq_of_parameters:
-            _, _, count = await self.connection._run(operation, parameters, None, rows=False)
-            total += max(count, 0)
-        self.description, self._rows, self.rowcount, self._position = None, [], total, 0
+        link = _here()
+        _, _, count = await link.wait(
+            link.core.execute_many(self.connection._session, operation, seq_of_parameters, timeout)
+        )
+        self.description, self._rows, self.rowcount, self._position = None, [], count, 0
         return self
 
     def _fetched(self, n: int | None) -> list[tuple[Any, ...]]:

@@ -107,6 +107,12 @@ fn show(layered: &Layered, config: &Config) -> String {
         if let Some(m) = db.max_timeout {
             line(&mut out, &p("max_timeout"), "max_timeout", quote(&duration::display(m)));
         }
+        if let Some(n) = db.max_result_rows {
+            line(&mut out, &p("max_result_rows"), "max_result_rows", n.to_string());
+        }
+        if let Some(n) = db.max_result_bytes {
+            line(&mut out, &p("max_result_bytes"), "max_result_bytes", n.to_string());
+        }
         line(&mut out, &p("connect_timeout"), "connect_timeout", quote(&duration::display(db.connect_timeout)));
         line(&mut out, &p("password_source"), "password_source", quote(db.password_source.as_str()));
         if let Some(r) = &db.region {

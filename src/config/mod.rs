@@ -85,6 +85,11 @@ pub struct Database {
     pub default_user: Option<String>,
     pub default_timeout: Duration,
     pub max_timeout: Option<Duration>,
+    /// A result held whole (not streamed) may have at most this many rows;
+    /// None: no limit.
+    pub max_result_rows: Option<u64>,
+    /// ... and at most this many bytes on the wire.
+    pub max_result_bytes: Option<u64>,
     pub connect_timeout: Duration,
     /// Where passwords come from, unless a user says otherwise.
     pub password_source: PasswordSource,

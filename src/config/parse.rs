@@ -77,6 +77,8 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         "default_user",
         "default_timeout",
         "max_timeout",
+        "max_result_rows",
+        "max_result_bytes",
         "connect_timeout",
         "password_source",
         "cluster_identifier",
@@ -138,6 +140,8 @@ fn database(name: &str, s: &Section<'_>) -> Result<Database> {
         default_user: s.string("default_user")?,
         default_timeout: s.duration("default_timeout", false)?.unwrap_or(DEFAULT_QUERY_TIMEOUT),
         max_timeout: s.duration("max_timeout", false)?,
+        max_result_rows: s.positive("max_result_rows", "rows")?,
+        max_result_bytes: s.positive("max_result_bytes", "bytes")?,
         connect_timeout: s.duration("connect_timeout", false)?.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         password_source: s.password_source()?.unwrap_or_default(),
         cluster_identifier: s.string("cluster_identifier")?.filter(|c| !c.is_empty()),
@@ -350,6 +354,19 @@ impl<'a> Section<'a> {
             // Environment variables and CLI options arrive as text.
             Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
             Some(other) => Err(self.type_error(key, "an integer", other)),
+        }
+    }
+
+    /// A limit: a whole number above 0 (of `unit`), or absent for none.
+    fn positive(&self, key: &str, unit: &str) -> Result<Option<u64>> {
+        match self.integer(key)? {
+            None => Ok(None),
+            Some(n) => u64::try_from(n).ok().filter(|n| *n > 0).map(Some).ok_or_else(|| {
+                self.error(
+                    key,
+                    &format!("must be a whole number of {unit} above 0, got {n}; leave it out for no limit"),
+                )
+            }),
         }
     }
 

@@ -54,6 +54,7 @@ fn the_design_example_parses_with_defaults_filled_in() {
     assert_eq!(db.name, "analytics", "the first database is the default");
     assert_eq!((db.port, db.dbname.as_str(), db.sslmode), (5439, "analytics", SslMode::Require));
     assert_eq!(db.max_timeout, Some(Duration::from_secs(900)));
+    assert_eq!((db.max_result_rows, db.max_result_bytes), (None, None), "no result size limit by default");
     assert_eq!(db.password_secret_for("read_write"), "analytics.read_write.password");
     assert_eq!(db.context_for("read_write")["db_user"], "read_write");
     assert_eq!(db.user(None).unwrap(), "read_only");
@@ -85,6 +86,11 @@ fn errors_name_the_file_the_key_and_the_problem() {
             "default_user",
             "no [databases.a.users.y]",
         ),
+        ("[databases.a]\nmax_result_rows = 0\n", "databases.a.max_result_rows", "above 0"),
+        ("[databases.a]\nmax_result_rows = -5\n", "databases.a.max_result_rows", "whole number of rows"),
+        ("[databases.a]\nmax_result_rows = 1.5\n", "databases.a.max_result_rows", "an integer"),
+        ("[databases.a]\nmax_result_bytes = \"500MB\"\n", "databases.a.max_result_bytes", "an integer"),
+        ("[databases.a]\nmax_result_bytes = 0\n", "databases.a.max_result_bytes", "whole number of bytes"),
         ("[credstash]\ncache_ttl = true\n", "credstash.cache_ttl", "duration"),
         ("[nonsense]\n", "nonsense", "unknown key"),
         ("[databases.a\n", "not valid TOML", "line 1"),
@@ -235,4 +241,11 @@ fn password_source_errors_name_the_key_and_the_fix() {
         "[databases.x]\nhost = \"h\"\nsslmode = \"prefer\"\n[databases.x.users.u]\npassword_source = \"rds-iam\"\n",
     );
     assert!(result.unwrap_err().to_string().contains("sends its token only over verified TLS"));
+}
+
+#[test]
+fn result_size_limits_parse_from_numbers_and_text() {
+    let (_f, config) = load_one("[databases.a]\nmax_result_rows = 100_000\nmax_result_bytes = \"500000000\"\n");
+    let db = config.unwrap().database(Some("a")).unwrap().clone();
+    assert_eq!((db.max_result_rows, db.max_result_bytes), (Some(100_000), Some(500_000_000)));
 }

@@ -11,6 +11,7 @@ use tokio_postgres::types::Type;
 
 use super::bind::{Param, ParamError};
 use super::session::Session;
+use super::session::cap::Tally;
 use super::statements;
 use super::value::{self, Value};
 use crate::runtime::Interrupt;
@@ -91,21 +92,58 @@ pub async fn run(
 }
 
 /// Prepares (through the session's cache) and runs one statement, rows to
-/// `sink`; the outcome has the columns and count but no rows.
-pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], sink: &mut Sink<'_>) -> Result<Outcome> {
+/// `sink`; the outcome has the columns and count but no rows. Once the
+/// result passes its size limit (`tally`), rows are read and dropped until
+/// the statement ends (the session cancels it).
+pub(super) async fn statement(
+    session: &Session,
+    sql: &str,
+    params: &[Param],
+    sink: &mut Sink<'_>,
+    tally: Option<&Tally<'_>>,
+) -> Result<Outcome> {
+    let (statement, failed) = prepared(session, sql, params).await?;
+    let columns = statement.columns().iter().map(Column::of).collect();
+    let stream = session.client().query_raw(&statement, params.iter()).await.map_err(|e| failed(&e))?;
+    pin_mut!(stream);
+    let mut rows = Vec::with_capacity(BATCH);
+    while let Some(row) = stream.next().await {
+        let row = row.map_err(|e| failed(&e))?;
+        if let Some(tally) = tally
+            && !tally.admit(&row)
+        {
+            rows = Vec::new();
+            continue;
+        }
+        rows.push(row);
+        if rows.len() == BATCH {
+            sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH))).await?;
+        }
+    }
+    if !rows.is_empty() {
+        sink(rows).await?;
+    }
+    let rows_affected = stream.rows_affected();
+    if statements::changes_schema(sql) {
+        // DROP/ALTER/CREATE/SET can change what cached plans return.
+        session.statements().clear();
+    }
+    Ok(Outcome { columns, rows: Vec::new(), rows_affected, stopped: false })
+}
+
+/// The prepared statement for `sql` with these parameters' types (through
+/// the session's cache), checked against their count; and how to map an
+/// error of running it (a cached statement the server refuses as stale is
+/// forgotten, so it is prepared afresh next time).
+pub(super) async fn prepared<'s>(
+    session: &'s Session,
+    sql: &'s str,
+    params: &[Param],
+) -> Result<(tokio_postgres::Statement, impl Fn(&tokio_postgres::Error) -> Error + 's)> {
     let types: Vec<Type> = params.iter().map(Param::declared_type).collect();
     let oids: Vec<u32> = types.iter().map(Type::oid).collect();
     let cached = session.statements().get(sql, &oids);
     let from_cache = cached.is_some();
-    // A cached statement whose tables changed under it is refused by the
-    // server (0A000, "cached plan must not change result type"): prepared
-    // afresh next time rather than failing for the rest of the connection.
-    let failed = |e: &tokio_postgres::Error| {
-        if from_cache && e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) {
-            session.statements().forget(sql, &oids);
-        }
-        session.fail(e)
-    };
     let statement = match cached {
         Some(s) => s,
         None => {
@@ -121,25 +159,16 @@ pub(super) async fn statement(session: &Session, sql: &str, params: &[Param], si
             params.len()
         )));
     }
-    let columns = statement.columns().iter().map(Column::of).collect();
-    let stream = session.client().query_raw(&statement, params.iter()).await.map_err(|e| failed(&e))?;
-    pin_mut!(stream);
-    let mut rows = Vec::with_capacity(BATCH);
-    while let Some(row) = stream.next().await {
-        rows.push(row.map_err(|e| failed(&e))?);
-        if rows.len() == BATCH {
-            sink(std::mem::replace(&mut rows, Vec::with_capacity(BATCH))).await?;
+    // A cached statement whose tables changed under it is refused by the
+    // server (0A000, "cached plan must not change result type"): prepared
+    // afresh next time rather than failing for the rest of the connection.
+    let failed = move |e: &tokio_postgres::Error| {
+        if from_cache && e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) {
+            session.statements().forget(sql, &oids);
         }
-    }
-    if !rows.is_empty() {
-        sink(rows).await?;
-    }
-    let rows_affected = stream.rows_affected();
-    if statements::changes_schema(sql) {
-        // DROP/ALTER/CREATE/SET can change what cached plans return.
-        session.statements().clear();
-    }
-    Ok(Outcome { columns, rows: Vec::new(), rows_affected, stopped: false })
+        session.fail(e)
+    };
+    Ok((statement, failed))
 }
 
 /// Our parameter encoder's refusal, found by type among the error's causes.

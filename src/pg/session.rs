@@ -33,12 +33,17 @@ use super::query::{self, Outcome, Sink};
 use super::statements::Statements;
 
 mod audit;
+mod bounded;
+pub mod cap;
 mod errors;
+mod many;
 mod streaming;
 
-use crate::runtime::{self, Interrupt, Signal};
+use crate::runtime::Interrupt;
 use crate::sync::Locked;
 use crate::{Error, Result};
+use bounded::{InFlight, stopped_unconfirmed};
+use cap::{Fate, Kept, ResultCap, Tally};
 use errors::is_query_canceled;
 
 /// How long the CancelRequest itself may take (connect, send, server closes).
@@ -64,6 +69,8 @@ pub struct Session {
     /// for it forever (same thread), so it is refused instead.
     streaming: AtomicBool,
     audited: std::sync::OnceLock<Audited>,
+    /// The database's limits on a result held whole (see [`cap`]).
+    cap: std::sync::OnceLock<ResultCap>,
 }
 
 /// Who is behind this session, for audit events.
@@ -89,6 +96,8 @@ enum Stop {
     Interrupt,
     /// The reader had enough (a stream closed early): a normal end.
     Enough,
+    /// The result passed the database's size limit.
+    Limit,
 }
 
 /// How bounded work ended.
@@ -114,12 +123,21 @@ impl Session {
             in_transaction: AtomicBool::new(false),
             streaming: AtomicBool::new(false),
             audited: std::sync::OnceLock::new(),
+            cap: std::sync::OnceLock::new(),
         }
     }
 
     /// Names who is behind this session (once), for its audit events.
     pub fn set_audit(&self, who: Audited) {
         let _ = self.audited.set(who);
+    }
+
+    /// Sets (once) the database's limits on results held whole; an unset
+    /// cap changes nothing.
+    pub fn set_result_cap(&self, cap: ResultCap) {
+        if cap.is_set() {
+            let _ = self.cap.set(cap);
+        }
     }
 
     /// `user@host:port/dbname`, for messages.
@@ -173,7 +191,8 @@ impl Session {
     }
 
     /// Runs one statement (`$n` placeholders), handing rows to `sink` batch
-    /// by batch, within `limit` when given and stoppable by `interrupt`.
+    /// by batch, within `limit` when given and stoppable by `interrupt`. The
+    /// caller holds the whole result, so the database's size limit applies.
     pub async fn execute(
         &self,
         sql: &str,
@@ -183,10 +202,25 @@ impl Session {
         sink: &mut Sink<'_>,
     ) -> Result<Outcome> {
         self.check_not_streaming()?;
-        self.execute_streamed(sql, params, limit, interrupt, sink).await
+        self.execute_streamed(sql, params, limit, interrupt, sink, true).await
     }
 
-    /// A stream's own statement (see [`super::stream`]).
+    /// As [`Self::execute`], for a result read page by page (a named
+    /// cursor's DECLARE and FETCH): no size limit.
+    pub async fn execute_paged(
+        &self,
+        sql: &str,
+        params: &[Param],
+        limit: Option<Duration>,
+        interrupt: Interrupt,
+        sink: &mut Sink<'_>,
+    ) -> Result<Outcome> {
+        self.check_not_streaming()?;
+        self.execute_streamed(sql, params, limit, interrupt, sink, false).await
+    }
+
+    /// A stream's own statement (see [`super::stream`]); `capped`: its
+    /// reader keeps every row (query_arrow), so the size limit applies.
     pub(super) async fn execute_streamed(
         &self,
         sql: &str,
@@ -194,9 +228,11 @@ impl Session {
         limit: Option<Duration>,
         mut interrupt: Interrupt,
         sink: &mut Sink<'_>,
+        capped: bool,
     ) -> Result<Outcome> {
         let started = Instant::now();
-        let result = self.execute_inner(sql, params, limit, &mut interrupt, sink).await;
+        let cap = self.cap.get().filter(|_| capped);
+        let result = self.execute_inner(sql, params, limit, &mut interrupt, sink, cap).await;
         self.record(sql, started, &result);
         result
     }
@@ -208,6 +244,7 @@ impl Session {
         limit: Option<Duration>,
         interrupt: &mut Interrupt,
         sink: &mut Sink<'_>,
+        cap: Option<&ResultCap>,
     ) -> Result<Outcome> {
         let mut state = self.state.lock().await;
         self.check_open()?;
@@ -217,7 +254,9 @@ impl Session {
         if began {
             self.begin(&mut state).await?;
         }
-        let result = self.run(&mut state, sql, params, limit, interrupt, sink).await;
+        let tally = cap.map(Tally::new);
+        let work = query::statement(self, sql, params, sink, tally.as_ref());
+        let result = self.run(&mut state, work, limit, interrupt, (tally.as_ref(), began)).await;
         let undone = result.as_ref().map_or(true, |o| o.stopped);
         if began && undone && !self.is_closed() {
             self.finish_transaction(&mut state, "ROLLBACK").await?;
@@ -247,7 +286,7 @@ impl Session {
         self.in_transaction.store(false, Ordering::SeqCst);
         state.backstop.take_if(|b| b.local);
         let work = self.client.batch_execute(sql);
-        let result = match self.bounded(work, None, &mut interrupt).await {
+        let result = match self.bounded(work, None, &mut interrupt, None).await {
             Ended::Done(r) => r.map_err(|e| self.fail(&e)),
             Ended::Stopped { drained, .. } => {
                 if let Some(r) = &drained
@@ -316,15 +355,16 @@ impl Session {
         }
     }
 
-    #[allow(clippy::too_many_arguments)] // the statement, its bounds and where rows go
+    /// Runs `work` (statements on this session) with the backstop before it,
+    /// bounded. `tally`: the result's size count; `began`: whether this call
+    /// began the transaction (for what a stopped statement's message says).
     async fn run(
         &self,
         state: &mut State,
-        sql: &str,
-        params: &[Param],
+        work: impl Future<Output = Result<Outcome>>,
         limit: Option<Duration>,
         interrupt: &mut Interrupt,
-        sink: &mut Sink<'_>,
+        (tally, began): (Option<&Tally<'_>>, bool),
     ) -> Result<Outcome> {
         let started = Instant::now();
         let local = self.in_transaction();
@@ -338,16 +378,17 @@ impl Session {
             }
         };
         // One round trip: the backstop goes out right before the statement.
-        let work = join(before, query::statement(self, sql, params, sink));
-        let (ended, stop) = match self.bounded(work, limit, interrupt).await {
+        let work = join(before, work);
+        let (ended, stop) = match self.bounded(work, limit, interrupt, tally).await {
             Ended::Done(out) => (Some(out), None),
             Ended::Stopped { why, drained } => (drained, Some(why)),
         };
         let Some((set, outcome)) = ended else {
-            if stop == Some(Stop::Enough) {
-                return Ok(Outcome { stopped: true, ..Outcome::default() });
+            match stop {
+                Some(Stop::Enough) => return Ok(Outcome { stopped: true, ..Outcome::default() }),
+                Some(Stop::Limit) => return Err(self.too_large(tally, Fate::Unknown)),
+                _ => return Err(stopped_unconfirmed(stop, started, self.label())),
             }
-            return Err(stopped_unconfirmed(stop, started, self.label()));
         };
         if let Some(set) = set {
             match set {
@@ -359,7 +400,20 @@ impl Session {
                 Err(_) => {}                                            // nothing applied; the old one stays
             }
         }
-        let Some(why) = stop else { return outcome };
+        let kept = if self.autocommit() {
+            Kept::Committed
+        } else if began {
+            Kept::RolledBack
+        } else {
+            Kept::InTransaction
+        };
+        let Some(why) = stop else {
+            // Over the limit, but the statement ended before its cancel was sent.
+            return match outcome {
+                Ok(_) if tally.is_some_and(|t| t.over().is_some()) => Err(self.too_large(tally, Fate::Completed(kept))),
+                other => other,
+            };
+        };
         let consumed = matches!(&outcome, Err(e) if e.is_sqlstate(&SqlState::QUERY_CANCELED));
         if !consumed {
             state.cancel_pending = true;
@@ -375,73 +429,11 @@ impl Session {
             }
             // It completed (or failed on its own) before the cancel landed: that is the truth.
             (Stop::Deadline(_), other) => other,
-        }
-    }
-
-    /// Runs `work` within `limit`, stoppable by `interrupt`. On either, the
-    /// CancelRequest is sent from a detached task (so it completes even if
-    /// the caller gives up on us), then the work gets [`DRAIN_BOUND`] to come
-    /// back. If the cancel or the drain fails, the connection is closed.
-    async fn bounded<F: Future>(
-        &self,
-        work: F,
-        limit: Option<Duration>,
-        interrupt: &mut Interrupt,
-    ) -> Ended<F::Output> {
-        let work = std::pin::pin!(work);
-        let mut work = work;
-        let deadline = async {
-            match limit {
-                Some(limit) => tokio::time::sleep(limit).await,
-                None => std::future::pending().await,
+            (Stop::Limit, Err(_)) if consumed => {
+                Err(self.too_large(tally, Fate::Cancelled { aborted: kept == Kept::InTransaction }))
             }
-        };
-        let why = tokio::select! {
-            biased;
-            out = &mut work => return Ended::Done(out),
-            () = deadline => Stop::Deadline(limit.unwrap_or_default()),
-            signal = interrupt.requested() => match signal {
-                Signal::Enough => Stop::Enough,
-                _ => Stop::Interrupt,
-            },
-        };
-        let cancel = runtime::spawn(self.link.clone().cancel());
-        let delivered = matches!(tokio::time::timeout(CANCEL_BOUND, cancel).await, Ok(Ok(Ok(()))));
-        if !delivered {
-            self.mark_closed();
-            return Ended::Stopped { why, drained: None };
+            (Stop::Limit, Ok(_)) => Err(self.too_large(tally, Fate::Completed(kept))),
+            (Stop::Limit, Err(e)) => Err(e),
         }
-        match tokio::time::timeout(DRAIN_BOUND, work).await {
-            Ok(out) => Ended::Stopped { why, drained: Some(out) },
-            Err(_) => {
-                self.mark_closed();
-                Ended::Stopped { why, drained: None }
-            }
-        }
-    }
-}
-
-/// Marks the session closed if the work is dropped half-way (e.g. a second
-/// Ctrl-C): what the server did is then unknown.
-struct InFlight<'a>(&'a Session, bool);
-
-impl InFlight<'_> {
-    fn land(mut self) {
-        self.1 = false;
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if self.1 {
-            self.0.mark_closed();
-        }
-    }
-}
-
-fn stopped_unconfirmed(stop: Option<Stop>, started: Instant, label: &str) -> Error {
-    match stop {
-        Some(Stop::Deadline(limit)) => query::unconfirmed_timeout(limit, started, label),
-        _ => Error::Interrupted,
     }
 }

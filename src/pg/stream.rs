@@ -33,7 +33,15 @@ pub struct RowFeed {
 
 impl RowFeed {
     /// Starts `sql` on `session`; the rows come through [`Self::next_batch`].
-    pub fn start(session: Arc<Session>, sql: String, params: Vec<Param>, limit: Option<Duration>) -> Result<RowFeed> {
+    /// `capped`: the reader keeps every row (query_arrow), so the database's
+    /// result size limit applies; a reader that lets rows go is not capped.
+    pub fn start(
+        session: Arc<Session>,
+        sql: String,
+        params: Vec<Param>,
+        limit: Option<Duration>,
+        capped: bool,
+    ) -> Result<RowFeed> {
         session.begin_stream()?;
         let (tx, rx) = mpsc::channel::<Vec<Row>>(QUEUED);
         let (trigger, interrupt) = Interrupt::new();
@@ -48,7 +56,7 @@ impl RowFeed {
                     Ok(())
                 })
             };
-            running.execute_streamed(&sql, &params, limit, interrupt, &mut sink).await
+            running.execute_streamed(&sql, &params, limit, interrupt, &mut sink, capped).await
         });
         Ok(RowFeed { rx, task: Some(task), trigger, session })
     }

@@ -21,7 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::access::{PyIdentity, Whoami, check_access_work, whoami_work};
-use super::args::{prepare, timeout_arg};
+use super::args::{prepare, prepare_many, timeout_arg};
 use super::connect::Opening;
 use super::connection::{description, rows_object};
 use super::convert;
@@ -181,6 +181,24 @@ impl Completions {
             };
             let outcome = session.execute(&sql, &params, limit, interrupt, &mut sink).await;
             Done::Executed(outcome.map(|o| (o, kept)), rows)
+        })
+    }
+
+    /// Runs `sql` once per parameter set, pipelined (see `Cursor.executemany`).
+    #[pyo3(signature = (conn, sql, seq_of_parameters, timeout=None))]
+    fn execute_many(
+        &self,
+        conn: &AsyncSession,
+        sql: &str,
+        seq_of_parameters: &Bound<'_, PyAny>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let session = conn.live()?;
+        let limit = timeout_arg(timeout)?.map(|t| broker::query_timeout(&conn.database, Some(t))).transpose()?;
+        let batch = prepare_many(sql, seq_of_parameters)?;
+        self.submit(move |interrupt| async move {
+            let outcome = session.execute_many(&batch, limit, interrupt).await;
+            Done::Executed(outcome.map(|o| (o, Vec::new())), false)
         })
     }
 

@@ -1,6 +1,7 @@
 //! Arguments from Python: time limits (seconds or timedelta) and query
 //! parameters (pyformat placeholders rewritten to `$n`, values converted).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -42,34 +43,99 @@ pub fn prepare(sql: &str, parameters: Option<&Bound<'_, PyAny>>) -> PyResult<(St
     let Some(parameters) = parameters.filter(|p| !p.is_none()) else {
         return Ok((sql.to_string(), Vec::new()));
     };
-    if let Ok(mapping) = parameters.cast::<PyDict>() {
-        let (rewritten, order) = params::rewrite(sql, true)?;
-        let Order::Named(names) = order else { unreachable!("a mapping gives named order") };
-        let values = names
-            .iter()
-            .map(|name| match mapping.get_item(name)? {
-                Some(v) => convert::to_param(&v),
-                None => Err(ProgrammingError::new_err(format!(
-                    "the query uses %({name})s but no parameter named {name:?} was given"
-                ))),
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        return Ok((rewritten, values));
+    let shape = Shape::of(sql, parameters)?;
+    let values = shape.values(parameters)?;
+    Ok((shape.into_sql(), values))
+}
+
+/// `executemany`'s parameter sets: the SQL is rewritten once per kind of
+/// set (a mapping or a sequence), not once per row.
+pub fn prepare_many(sql: &str, seq_of_parameters: &Bound<'_, PyAny>) -> PyResult<Vec<(Arc<str>, Vec<Param>)>> {
+    let mut named: Option<(Shape, Arc<str>)> = None;
+    let mut positional: Option<(Shape, Arc<str>)> = None;
+    let plain: Arc<str> = Arc::from(sql);
+    let mut out = Vec::with_capacity(seq_of_parameters.len().unwrap_or(0));
+    for parameters in seq_of_parameters.try_iter()? {
+        let parameters = parameters?;
+        if parameters.is_none() {
+            out.push((plain.clone(), Vec::new()));
+            continue;
+        }
+        let slot = if parameters.is_instance_of::<PyDict>() { &mut named } else { &mut positional };
+        if slot.is_none() {
+            let shape = Shape::of(sql, &parameters)?;
+            let text = Arc::from(shape.sql());
+            *slot = Some((shape, text));
+        }
+        let (shape, text) = slot.as_ref().expect("set above");
+        out.push((text.clone(), shape.values(&parameters)?));
     }
-    if parameters.is_instance_of::<PyString>() {
-        return Err(ProgrammingError::new_err("parameters must be a sequence or a mapping, not a str"));
+    Ok(out)
+}
+
+/// The SQL with `$n` placeholders, and how to read a parameter set for it.
+enum Shape {
+    Named(String, Vec<String>),
+    Positional(String, usize),
+}
+
+impl Shape {
+    fn of(sql: &str, parameters: &Bound<'_, PyAny>) -> PyResult<Shape> {
+        if parameters.is_instance_of::<PyDict>() {
+            let (rewritten, order) = params::rewrite(sql, true)?;
+            let Order::Named(names) = order else { unreachable!("a mapping gives named order") };
+            return Ok(Shape::Named(rewritten, names));
+        }
+        if parameters.is_instance_of::<PyString>() {
+            return Err(ProgrammingError::new_err("parameters must be a sequence or a mapping, not a str"));
+        }
+        let (rewritten, order) = params::rewrite(sql, false)?;
+        let Order::Positional(count) = order else { unreachable!("a sequence gives positional order") };
+        Ok(Shape::Positional(rewritten, count))
     }
-    let values: Vec<Bound<'_, PyAny>> = parameters
-        .try_iter()
-        .map_err(|_| ProgrammingError::new_err("parameters must be a sequence or a mapping"))?
-        .collect::<PyResult<_>>()?;
-    let (rewritten, order) = params::rewrite(sql, false)?;
-    let Order::Positional(count) = order else { unreachable!("a sequence gives positional order") };
-    if count != values.len() {
-        return Err(ProgrammingError::new_err(format!(
-            "the query has {count} placeholder(s) but {} parameter(s) were given",
-            values.len()
-        )));
+
+    fn sql(&self) -> &str {
+        match self {
+            Shape::Named(sql, _) | Shape::Positional(sql, _) => sql,
+        }
     }
-    Ok((rewritten, values.iter().map(convert::to_param).collect::<PyResult<_>>()?))
+
+    fn into_sql(self) -> String {
+        match self {
+            Shape::Named(sql, _) | Shape::Positional(sql, _) => sql,
+        }
+    }
+
+    fn values(&self, parameters: &Bound<'_, PyAny>) -> PyResult<Vec<Param>> {
+        match self {
+            Shape::Named(_, names) => {
+                let mapping = parameters.cast::<PyDict>()?;
+                names
+                    .iter()
+                    .map(|name| match mapping.get_item(name)? {
+                        Some(v) => convert::to_param(&v),
+                        None => Err(ProgrammingError::new_err(format!(
+                            "the query uses %({name})s but no parameter named {name:?} was given"
+                        ))),
+                    })
+                    .collect()
+            }
+            Shape::Positional(_, count) => {
+                if parameters.is_instance_of::<PyString>() {
+                    return Err(ProgrammingError::new_err("parameters must be a sequence or a mapping, not a str"));
+                }
+                let values: Vec<Bound<'_, PyAny>> = parameters
+                    .try_iter()
+                    .map_err(|_| ProgrammingError::new_err("parameters must be a sequence or a mapping"))?
+                    .collect::<PyResult<_>>()?;
+                if *count != values.len() {
+                    return Err(ProgrammingError::new_err(format!(
+                        "the query has {count} placeholder(s) but {} parameter(s) were given",
+                        values.len()
+                    )));
+                }
+                values.iter().map(convert::to_param).collect()
+            }
+        }
+    }
 }

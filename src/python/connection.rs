@@ -93,7 +93,8 @@ impl Connection {
         self.pid != std::process::id() || self.session.locked().as_ref().is_none_or(|s| s.is_closed())
     }
 
-    /// Runs one statement; rows become Python tuples.
+    /// Runs one statement; rows become Python tuples. The result is held
+    /// whole, so the database's size limit applies.
     pub fn run(
         &self,
         py: Python<'_>,
@@ -101,7 +102,35 @@ impl Connection {
         params: Vec<Param>,
         limit: Option<Duration>,
     ) -> PyResult<(Outcome, Py<PyList>)> {
-        match self.execute(py, sql, params, limit, false)? {
+        self.run_as(py, sql, params, limit, true)
+    }
+
+    /// `executemany`: every parameter set, pipelined (see the session's).
+    pub fn run_many(
+        &self,
+        py: Python<'_>,
+        batch: Vec<(Arc<str>, Vec<Param>)>,
+        limit: Option<Duration>,
+    ) -> PyResult<Outcome> {
+        let session = self.live()?;
+        wait(py, move |interrupt| async move { session.execute_many(&batch, limit, interrupt).await })
+    }
+
+    /// A named cursor's statement (DECLARE, FETCH a page, CLOSE): read page
+    /// by page, so not capped.
+    pub fn run_paged(&self, py: Python<'_>, sql: String, params: Vec<Param>) -> PyResult<(Outcome, Py<PyList>)> {
+        self.run_as(py, sql, params, None, false)
+    }
+
+    fn run_as(
+        &self,
+        py: Python<'_>,
+        sql: String,
+        params: Vec<Param>,
+        limit: Option<Duration>,
+        capped: bool,
+    ) -> PyResult<(Outcome, Py<PyList>)> {
+        match self.execute(py, sql, params, limit, (false, capped))? {
             (outcome, Fetched::Tuples(list)) => Ok((outcome, list)),
             (_, Fetched::Raw(_)) => unreachable!("asked for tuples"),
         }
@@ -116,7 +145,7 @@ impl Connection {
     ) -> PyResult<Bound<'py, PyAny>> {
         let limit = self.limit(timeout)?;
         let (sql, values) = prepare(sql, params)?;
-        let (outcome, Fetched::Raw(raw)) = self.execute(py, sql, values, Some(limit), true)? else {
+        let (outcome, Fetched::Raw(raw)) = self.execute(py, sql, values, Some(limit), (true, true))? else {
             unreachable!("asked for raw rows")
         };
         rows_object(py, &outcome, raw)
@@ -124,14 +153,15 @@ impl Connection {
 
     /// One execution on the session. Rows become Python tuples batch by
     /// batch as they arrive (the future runs on the calling thread), or are
-    /// kept as they came off the wire when `raw` (for `Rows`).
+    /// kept as they came off the wire when `raw` (for `Rows`); `capped`: the
+    /// database's result size limit applies.
     fn execute(
         &self,
         py: Python<'_>,
         sql: String,
         params: Vec<Param>,
         limit: Option<Duration>,
-        raw: bool,
+        (raw, capped): (bool, bool),
     ) -> PyResult<(Outcome, Fetched)> {
         let session = self.live()?;
         let list = PyList::empty(py).unbind();
@@ -151,7 +181,11 @@ impl Connection {
                     crate::Error::Data("a value could not be converted to Python".into())
                 }))
             };
-            session.execute(&sql, &params, limit, interrupt, &mut sink).await
+            if capped {
+                session.execute(&sql, &params, limit, interrupt, &mut sink).await
+            } else {
+                session.execute_paged(&sql, &params, limit, interrupt, &mut sink).await
+            }
         });
         if let Some(conversion) = failed.locked().take() {
             return Err(conversion);
@@ -308,7 +342,7 @@ impl Connection {
     ) -> PyResult<ArrowStream> {
         let limit = self.limit(timeout)?;
         let (sql, values) = prepare(sql, params)?;
-        let feed = RowFeed::start(self.live()?, sql, values, Some(limit))?;
+        let feed = RowFeed::start(self.live()?, sql, values, Some(limit), true)?;
         ArrowStream::open(py, feed)
     }
 

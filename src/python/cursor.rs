@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyWeakrefReference};
 
-use super::args::prepare;
+use super::args::{prepare, prepare_many};
 use super::arrow::ArrowStream;
 use super::connection::Connection;
 use super::exceptions::{InterfaceError, ProgrammingError};
@@ -102,7 +102,7 @@ impl Cursor {
         let quoted = self.quoted().expect("a named cursor");
         self.close_server_side(py);
         let conn = self.connection.clone_ref(py);
-        conn.bind(py).get().run(py, format!("DECLARE {quoted} NO SCROLL CURSOR FOR {sql}"), values, None)?;
+        conn.bind(py).get().run_paged(py, format!("DECLARE {quoted} NO SCROLL CURSOR FOR {sql}"), values)?;
         self.declared = true;
         self.exhausted = false;
         let list = PyList::empty(py).unbind();
@@ -125,7 +125,7 @@ impl Cursor {
             None => format!("FETCH ALL FROM {quoted}"),
         };
         let conn = self.connection.clone_ref(py);
-        let (outcome, page) = conn.bind(py).get().run(py, sql, Vec::new(), None)?;
+        let (outcome, page) = conn.bind(py).get().run_paged(py, sql, Vec::new())?;
         let got = page.bind(py).len();
         self.exhausted = count.is_none_or(|n| got < n);
         let rest = self.take(py, None);
@@ -146,7 +146,7 @@ impl Cursor {
         let conn = self.connection.bind(py).get();
         if conn.in_transaction() {
             let quoted = self.quoted().expect("a named cursor");
-            let _ = conn.run(py, format!("CLOSE {quoted}"), Vec::new(), None);
+            let _ = conn.run_paged(py, format!("CLOSE {quoted}"), Vec::new());
         }
     }
 
@@ -210,22 +210,27 @@ impl Cursor {
         Ok(slf)
     }
 
+    /// Runs `operation` once per parameter set, pipelined, all or nothing:
+    /// in autocommit the batch is one transaction; in a transaction a
+    /// failing row aborts it. `timeout` bounds the whole batch.
+    #[pyo3(signature = (operation, seq_of_parameters, *, timeout=None))]
     fn executemany<'py>(
         mut slf: PyRefMut<'py, Self>,
         operation: &str,
         seq_of_parameters: &Bound<'py, PyAny>,
+        timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<PyRefMut<'py, Self>> {
         let py = slf.py();
         slf.check_open(py)?;
         let conn = slf.connection.clone_ref(py);
-        let mut total: i64 = 0;
-        for parameters in seq_of_parameters.try_iter()? {
-            let (sql, values) = prepare(operation, Some(&parameters?))?;
-            let (outcome, _) = conn.bind(py).get().run(py, sql, values, None)?;
-            total += outcome.rows_affected.map_or(0, |n| i64::try_from(n).unwrap_or(0));
-        }
+        let limit = match timeout.filter(|t| !t.is_none()) {
+            Some(t) => Some(conn.bind(py).get().limit(Some(t))?),
+            None => None,
+        };
+        let batch = prepare_many(operation, seq_of_parameters)?;
         slf.reset();
-        slf.rowcount = total;
+        let outcome = conn.bind(py).get().run_many(py, batch, limit)?;
+        slf.rowcount = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         Ok(slf)
     }
 
@@ -282,7 +287,7 @@ impl Cursor {
         }
         let quoted = self.quoted().expect("a named cursor");
         let conn = self.connection.bind(py).get();
-        let feed = RowFeed::start(conn.live()?, format!("FETCH ALL FROM {quoted}"), Vec::new(), None)?;
+        let feed = RowFeed::start(conn.live()?, format!("FETCH ALL FROM {quoted}"), Vec::new(), None, false)?;
         let tail = pyarrow.call_method1("table", (ArrowStream::open(py, feed)?,))?;
         self.exhausted = true;
         if buffered.is_empty() {
@@ -318,7 +323,7 @@ impl Cursor {
         self.close_stream(py);
         let (sql, values) = prepare(sql, params)?;
         let conn = self.connection.bind(py).get();
-        let feed = RowFeed::start(conn.live()?, sql, values, conn.stream_limit())?;
+        let feed = RowFeed::start(conn.live()?, sql, values, conn.stream_limit(), false)?;
         let stream = Bound::new(py, RowStream::new(feed))?;
         self.stream = Some(PyWeakrefReference::new(&stream)?.unbind());
         Ok(stream)
