@@ -20,6 +20,8 @@ lint:
 	.venv/bin/ruff format --check $(PY_DIRS)
 	.venv/bin/mypy
 	.venv/bin/python -m mypy.stubtest middleware._core --allowlist dev/stubtest-allowlist.txt
+	.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	.venv/bin/zizmor --offline --no-progress .github/workflows/
 
 test-rust:
 	cargo test

@@ -28,6 +28,9 @@ step "ruff"
 .venv/bin/ruff format --check "${PY_DIRS[@]}"
 step "mypy"
 .venv/bin/mypy
+step "release workflow: schema (check-jsonschema) and audit (zizmor, offline)"
+.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+.venv/bin/zizmor --offline --no-progress .github/workflows/
 step "stubtest"
 .venv/bin/python -m mypy.stubtest middleware._core --allowlist dev/stubtest-allowlist.txt
 step "pytest"
