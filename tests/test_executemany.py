@@ -17,7 +17,8 @@ import middleware
 import middleware.aio
 from middleware import errors
 
-from conftest import Stack, active_sleeps, admin_sql, wait_until
+from conftest import active_sleeps, admin_sql, wait_until
+from stack import Stack
 
 
 @pytest.fixture
@@ -43,10 +44,10 @@ def conn(as_user: Callable[[str], None]) -> Iterator[middleware.Connection]:
 def psycopg_conn(local_stack: Stack, autocommit: bool) -> psycopg.Connection[Any]:
     return psycopg.connect(
         host="localhost",
-        port=local_stack["pg_port"],
+        port=local_stack.pg_port,
         dbname="analytics",
         user="read_write",
-        password=local_stack["db_passwords"]["read_write"],
+        password=local_stack.db_passwords["read_write"],
         sslmode="require",
         autocommit=autocommit,
     )

@@ -17,7 +17,8 @@ import middleware
 import middleware.aio
 from middleware import errors
 
-from conftest import Stack, admin_sql, run_cli, user_env, wait_until
+from conftest import admin_sql, run_cli, wait_until
+from stack import Stack
 
 # In the select list, generate_series streams (in FROM it is materialised first).
 HUGE = "select generate_series(1, 50000000) as i, repeat('x', 100) as pad"
@@ -191,7 +192,7 @@ def test_a_modifying_statement_is_reported_as_it_ended(
 
 
 def test_the_cli_query_is_limited_and_config_shows_the_keys(local_stack: Stack, tmp_path: Path) -> None:
-    env = user_env(local_stack, "alice", XDG_CONFIG_HOME=str(limits_file(tmp_path, max_result_rows=10)))
+    env = local_stack.env_for("alice", XDG_CONFIG_HOME=str(limits_file(tmp_path, max_result_rows=10)))
     over = run_cli("query", "select generate_series(1, 1000000)", env=env)
     assert over.returncode == 1 and "max_result_rows = 10" in over.stderr, over.stderr
     assert run_cli("query", "select generate_series(1, 10)", env=env).stdout.count("\n") == 11
@@ -203,7 +204,7 @@ def test_bad_limits_are_config_errors_naming_the_key(local_stack: Stack, tmp_pat
     path = tmp_path / "middleware" / "middleware.toml"
     path.parent.mkdir()
     path.write_text('[databases.analytics]\nmax_result_bytes = "lots"\n')
-    env = user_env(local_stack, "alice", XDG_CONFIG_HOME=str(tmp_path))
+    env = local_stack.env_for("alice", XDG_CONFIG_HOME=str(tmp_path))
     checked = run_cli("config", "check", env=env)
     assert checked.returncode == 1 and "databases.analytics.max_result_bytes" in checked.stderr, checked.stderr
     path.write_text("[databases.analytics]\nmax_result_rows = 0\n")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Stack, user_env
+from conftest import ROOT
+from stack import Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.install]
 
@@ -50,7 +51,7 @@ def test_wheel_installs_and_runs_without_rust(tmp_path: Path, local_stack: Stack
         timeout=300,
     )
 
-    env = user_env(local_stack, "alice", PATH=path)
+    env = local_stack.env_for("alice", PATH=path)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
