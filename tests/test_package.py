@@ -22,6 +22,15 @@ def run_python(code: str) -> str:
 
 
 def test_import_is_cheap_and_starts_nothing() -> None:
+    # Best of three fresh processes: one import on a machine busy with other
+    # builds can take several times as long, and that is not ours to count.
+    runs = [import_once() for _ in range(3)]
+    assert all(unchanged == "True" for _, unchanged in runs), "import started a thread or opened a socket"
+    elapsed = min(float(e) for e, _ in runs)
+    assert elapsed < 0.050, f"import took {elapsed * 1000:.1f} ms (best of 3)"
+
+
+def import_once() -> list[str]:
     out = run_python("""
         import os, time
         def threads(): return len(os.listdir("/proc/self/task"))
@@ -35,9 +44,7 @@ def test_import_is_cheap_and_starts_nothing() -> None:
         elapsed = time.perf_counter() - t0
         print(elapsed, before == (threads(), sockets()))
     """)
-    elapsed, unchanged = out.split()
-    assert unchanged == "True", "import started a thread or opened a socket"
-    assert float(elapsed) < 0.050, f"import took {float(elapsed) * 1000:.1f} ms"
+    return out.split()
 
 
 def test_facade_exports_the_db_api_globals_and_exceptions() -> None:
