@@ -5,7 +5,6 @@
   driver in its own process (time and peak RSS)
 - to_arrow() and query_arrow() vs connectorx's arrow
 - cursor.stream() over the whole result: time and RSS growth
-- per-call overhead: 5,000 execute + fetchone, executemany of 10,000 rows
 - query_with_timeout overshoot, and time until the server is idle
 """
 
@@ -135,8 +134,6 @@ def run(info: Stack) -> None:
     print(f"| time | {stream_t:.2f} s ({stream_t / fetchall_t:.2f}x fetchall()) |")
     print(f"| RSS growth (peak minus before) | {stream_growth:.0f} MB (peak {stream_rss:.0f} MB) |")
 
-    overhead(info)
-
     conn = middleware.connect()
     conn.autocommit = True
     overshoot, idle = [], []
@@ -154,45 +151,3 @@ def run(info: Stack) -> None:
     print("|---|---|---|")
     for label, samples in (("returned after the limit", overshoot), ("server idle after the limit", idle)):
         print(f"| {label} | {statistics.median(samples) * 1e3:.1f} ms | {max(samples) * 1e3:.1f} ms |")
-
-
-def overhead(info: Stack) -> None:
-    """Per-call costs on one connection: many small statements, and executemany."""
-    ours = middleware.connect(user="read_write")
-    theirs = psycopg.connect(
-        host="localhost",
-        port=info.pg_port,
-        dbname="analytics",
-        user="read_write",
-        password=info.db_passwords["read_write"],
-        sslmode="require",
-    )
-
-    def small(conn: Any) -> float:
-        cur = conn.cursor()
-        t0 = time.perf_counter()
-        for i in range(5000):
-            cur.execute("select %s::int", (i,))
-            cur.fetchone()
-        return time.perf_counter() - t0
-
-    def many(conn: Any) -> float:
-        cur = conn.cursor()
-        cur.execute("create temp table if not exists bench_many (a int, b text)")
-        rows = [(i, f"row {i}") for i in range(10_000)]
-        t0 = time.perf_counter()
-        cur.executemany("insert into bench_many (a, b) values (%s, %s)", rows)
-        took = time.perf_counter() - t0
-        conn.rollback()
-        return took
-
-    results = {}
-    for label, fn in (("5,000 x execute + fetchone", small), ("executemany, 10,000 rows x 2 columns", many)):
-        results[label] = (min(fn(ours) for _ in range(3)), min(fn(theirs) for _ in range(3)))
-    print("\n### Per-call overhead, one connection (best of 3)\n")
-    print("| measurement | psycopg 3 | middleware | ratio |")
-    print("|---|---|---|---|")
-    for label, (o, t) in results.items():
-        print(f"| {label} | {t * 1e3:.0f} ms | {o * 1e3:.0f} ms | {o / t:.2f}x |")
-    ours.close()
-    theirs.close()

@@ -14,6 +14,7 @@ import bench_aio
 import bench_cli
 import bench_load
 import bench_logging
+import bench_overhead
 import bench_pg
 import bench_secrets
 import bench_sqla
@@ -27,6 +28,7 @@ BENCHMARKS = (
     ("access", bench_access, "admin"),
     ("load", bench_load, "admin"),
     ("pg", bench_pg, "alice"),
+    ("overhead", bench_overhead, "alice"),
     ("aio", bench_aio, "alice"),
     ("logging", bench_logging, "alice"),
     ("sqla", bench_sqla, "alice"),

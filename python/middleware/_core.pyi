@@ -12,6 +12,7 @@ _Timeout = float | datetime.timedelta | None
 
 __all__ = [
     "ArrowStream",
+    "AsyncFeed",
     "AsyncSession",
     "Completions",
     "Connection",
@@ -366,6 +367,13 @@ class ResultSet:
         """Per column: (kind, null count, validity, data, offsets, objects) in Arrow's layout."""
 
 @final
+class AsyncFeed:
+    """A running statement's rows for ``middleware.aio`` (``AsyncRowStream``)."""
+
+    def close(self) -> None:
+        """Stop reading: the statement is cancelled on the server."""
+
+@final
 class Completions:
     """One event loop's link to the runtime (behind ``middleware.aio``): work
     runs as tasks, finished work waits in a queue and wakes the loop through
@@ -395,6 +403,13 @@ class Completions:
         self, conn: AsyncSession, sql: str, seq_of_parameters: Iterable[_Params], timeout: _Timeout = None
     ) -> int:
         """Start ``sql`` once per parameter set, pipelined: ``(None, [], rowcount)``."""
+    def stream(self, conn: AsyncSession, sql: str, params: _Params = None) -> AsyncFeed:
+        """Start a statement whose rows are read batch by batch (``AsyncCursor.stream``)."""
+    def stream_next(self, feed: AsyncFeed) -> int:
+        """Start reading the next batch: ``(description, tuples, -1)``, or at the
+        end ``(description, None, rowcount)``."""
+    def query_arrow(self, conn: AsyncSession, sql: str, params: _Params = None, timeout: _Timeout = None) -> int:
+        """Start ``query_arrow``; the result is an ``ArrowStream``."""
     def end(self, conn: AsyncSession, commit: bool) -> int:
         """Start a COMMIT (or ROLLBACK) of the open transaction, if any."""
     def whoami(self, profile: str | None = None) -> int:

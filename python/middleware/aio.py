@@ -30,7 +30,15 @@ from middleware._core import Identity
 from middleware.exceptions import InterfaceError, ProgrammingError
 from middleware.rows import Rows
 
-__all__ = ["AsyncConnection", "AsyncCursor", "check_access", "connect", "query_with_timeout", "whoami"]
+__all__ = [
+    "AsyncConnection",
+    "AsyncCursor",
+    "AsyncRowStream",
+    "check_access",
+    "connect",
+    "query_with_timeout",
+    "whoami",
+]
 
 _Params = Sequence[Any] | Mapping[str, Any] | None
 
@@ -85,6 +93,56 @@ def _here() -> _Loop:
     return link
 
 
+class AsyncRowStream:
+    """What `AsyncCursor.stream()` returns: `async for row in ...`, rows as
+    they arrive with bounded memory. Leaving early (`aclose()`, `async with`,
+    or cancelling the task) cancels the statement on the server."""
+
+    def __init__(self, feed: Any) -> None:
+        self._feed: Any = feed
+        self._rows: list[tuple[Any, ...]] = []
+        self._position = 0
+        self.description: list[tuple[Any, ...]] | None = None
+        self.rowcount = -1
+
+    def __aiter__(self) -> AsyncRowStream:
+        return self
+
+    async def __anext__(self) -> tuple[Any, ...]:
+        while self._position >= len(self._rows):
+            if self._feed is None:
+                raise StopAsyncIteration
+            link = _here()
+            try:
+                description, rows, count = await link.wait(link.core.stream_next(self._feed))
+            except BaseException:
+                self._feed = None
+                raise
+            if self.description is None:
+                self.description = description
+            if rows is None:
+                self._feed, self.rowcount = None, count
+                raise StopAsyncIteration
+            self._rows, self._position = rows, 0
+        row = self._rows[self._position]
+        self._position += 1
+        return row
+
+    async def aclose(self) -> None:
+        if self._feed is not None:
+            self._feed.close()
+            self._feed = None
+        self._rows, self._position = [], 0
+
+    async def __aenter__(self) -> AsyncRowStream:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
 class AsyncCursor:
     """A cursor of an `AsyncConnection`: `await execute(...)`, then fetch."""
 
@@ -119,6 +177,13 @@ class AsyncCursor:
         )
         self.description, self._rows, self.rowcount, self._position = None, [], count, 0
         return self
+
+    def stream(self, sql: str, params: _Params = None) -> AsyncRowStream:
+        """As `Cursor.stream`: `async for row in cur.stream(sql):` rows as they
+        arrive, bounded memory; leaving early cancels the statement."""
+        self._check()
+        link = _here()
+        return AsyncRowStream(link.core.stream(self.connection._session, sql, params))
 
     def _fetched(self, n: int | None) -> list[tuple[Any, ...]]:
         self._check()
@@ -201,6 +266,14 @@ class AsyncConnection:
         expiry; `QueryTimeout.cancelled` tells whether the server confirmed it."""
         result: Rows = await self._run(sql, params, timeout, rows=True)
         return result
+
+    async def query_arrow(self, sql: str, params: _Params = None, *, timeout: Any = None) -> Any:
+        """As `Connection.query_arrow`: awaits the first record batch, then
+        returns the `ArrowStream` (`pyarrow.table(x)`, polars, DuckDB). Reading
+        the rest blocks the reading thread: `await asyncio.to_thread(pa.table, x)`
+        keeps the loop free."""
+        link = _here()
+        return await link.wait(link.core.query_arrow(self._session, sql, params, timeout))
 
     async def commit(self) -> None:
         link = _here()

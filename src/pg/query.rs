@@ -106,7 +106,9 @@ pub(super) async fn statement(
     let columns = statement.columns().iter().map(Column::of).collect();
     let stream = session.client().query_raw(&statement, params.iter()).await.map_err(|e| failed(&e))?;
     pin_mut!(stream);
-    let mut rows = Vec::with_capacity(BATCH);
+    // Grown as rows come: most results are small, and a full batch of
+    // capacity is ~300 KB to allocate (and fault in) per statement.
+    let mut rows = Vec::new();
     while let Some(row) = stream.next().await {
         let row = row.map_err(|e| failed(&e))?;
         if let Some(tally) = tally

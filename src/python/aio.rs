@@ -21,6 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::access::{PyIdentity, Whoami, check_access_work, whoami_work};
+use super::aio_stream::{AsyncFeed, Build, open_arrow};
 use super::args::{prepare, prepare_many, timeout_arg};
 use super::connect::Opening;
 use super::connection::{description, rows_object};
@@ -30,6 +31,7 @@ use crate::broker;
 use crate::config::Database;
 use crate::pg::query::{self, Outcome};
 use crate::pg::session::Session;
+use crate::pg::stream::RowFeed;
 use crate::runtime::{self, Interrupt, Trigger};
 use crate::sync::Locked;
 
@@ -39,6 +41,8 @@ enum Done {
     Executed(crate::Result<(Outcome, Vec<tokio_postgres::Row>)>, bool),
     Nothing(crate::Result<()>),
     Identity(crate::Result<Whoami>),
+    /// Built on the loop's thread (streams, Arrow: see aio_stream.rs).
+    Built(Build),
 }
 
 struct Shared {
@@ -202,6 +206,36 @@ impl Completions {
         })
     }
 
+    /// Starts a statement whose rows are read as they arrive (`AsyncCursor.stream()`).
+    #[pyo3(signature = (conn, sql, params=None))]
+    fn stream(&self, conn: &AsyncSession, sql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<AsyncFeed> {
+        let (sql, params) = prepare(sql, params)?;
+        Ok(AsyncFeed::new(RowFeed::start(conn.live()?, sql, params, conn.stream_limit, false)?))
+    }
+
+    /// The stream's next batch: `(description, tuples or None at the end, rowcount)`.
+    fn stream_next(&self, feed: &AsyncFeed) -> PyResult<u64> {
+        self.submit(|interrupt| {
+            let next = feed.next(interrupt);
+            async move { Done::Built(next.await) }
+        })
+    }
+
+    /// Starts `query_arrow`; the result is an `ArrowStream`.
+    #[pyo3(signature = (conn, sql, params=None, timeout=None))]
+    fn query_arrow(
+        &self,
+        conn: &AsyncSession,
+        sql: &str,
+        params: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let limit = conn.limit(timeout)?;
+        let (sql, params) = prepare(sql, params)?;
+        let feed = RowFeed::start(conn.live()?, sql, params, Some(limit), true)?;
+        self.submit(move |interrupt| async move { Done::Built(open_arrow(feed, interrupt).await) })
+    }
+
     fn end(&self, conn: &AsyncSession, commit: bool) -> PyResult<u64> {
         let session = conn.live()?;
         self.submit(move |interrupt| async move {
@@ -233,8 +267,8 @@ fn convert_done(py: Python<'_>, done: Done) -> PyResult<Py<PyAny>> {
         Done::Connected(session, opening, autocommit) => {
             let session = (*session)?;
             session.set_autocommit(autocommit)?;
-            let Opening { db, user, default_timeout, .. } = *opening;
-            Py::new(py, AsyncSession::new(session, db, user, default_timeout))?.into_any()
+            let Opening { db, user, default_timeout, stream_limit, .. } = *opening;
+            Py::new(py, AsyncSession::new(session, db, user, (default_timeout, stream_limit)))?.into_any()
         }
         Done::Executed(result, rows) => {
             let (outcome, raw) = result?;
@@ -255,6 +289,7 @@ fn convert_done(py: Python<'_>, done: Done) -> PyResult<Py<PyAny>> {
             py.None()
         }
         Done::Identity(result) => Py::new(py, PyIdentity::new(result?))?.into_any(),
+        Done::Built(build) => build(py)?,
     })
 }
 
@@ -267,16 +302,19 @@ pub struct AsyncSession {
     #[pyo3(get)]
     user: String,
     default_timeout: Duration,
+    /// The timeout `connect()` was given: it bounds `stream()` too.
+    stream_limit: Option<Duration>,
 }
 
 impl AsyncSession {
-    fn new(session: Session, database: Database, user: String, default_timeout: Duration) -> Self {
+    fn new(session: Session, database: Database, user: String, limits: (Duration, Option<Duration>)) -> Self {
         AsyncSession {
             session: Mutex::new(Some(Arc::new(session))),
             pid: std::process::id(),
             database,
             user,
-            default_timeout,
+            default_timeout: limits.0,
+            stream_limit: limits.1,
         }
     }
 

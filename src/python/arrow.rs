@@ -32,7 +32,12 @@ impl ArrowStream {
                 _ = interrupt.requested() => Err(Error::Interrupted),
             }
         })?;
-        Ok(ArrowStream { reader: Mutex::new(Some(reader)) })
+        Ok(Self::ready(reader))
+    }
+
+    /// Over a reader whose first batch is built (middleware.aio awaited it).
+    pub fn ready(reader: ArrowReader) -> ArrowStream {
+        ArrowStream { reader: Mutex::new(Some(reader)) }
     }
 }
 

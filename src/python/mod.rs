@@ -9,6 +9,7 @@
 
 mod access;
 mod aio;
+mod aio_stream;
 mod args;
 mod arrow;
 mod blocking;
@@ -39,6 +40,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<access::PyIdentity>()?;
     m.add_class::<aio::Completions>()?;
     m.add_class::<aio::AsyncSession>()?;
+    m.add_class::<aio_stream::AsyncFeed>()?;
     m.add_function(wrap_pyfunction!(connect::connect, m)?)?;
     m.add_function(wrap_pyfunction!(connect::query_with_timeout, m)?)?;
     m.add_function(wrap_pyfunction!(access::whoami, m)?)?;
