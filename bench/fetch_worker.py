@@ -62,6 +62,18 @@ def main() -> None:
         before = rss_mb("VmRSS:")
         started = time.perf_counter()
         rows = pa.table(conn.query_arrow(sql, timeout=300))  # type: ignore[assignment]
+    elif driver == "middleware-reader-arrow":
+        import pyarrow as pa
+
+        import middleware
+
+        conn = middleware.connect()
+        before = rss_mb("VmRSS:")
+        started = time.perf_counter()
+        # The same Table without pa.table(), which imports pandas (~50 MB) to
+        # ask whether its argument is a DataFrame.
+        reader = pa.RecordBatchReader.from_stream(conn.query_arrow(sql, timeout=300))
+        rows = reader.read_all()  # type: ignore[assignment]
     elif driver == "psycopg":
         import psycopg
 

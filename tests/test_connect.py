@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import gc
 import os
 import threading
 import unittest
 import uuid
+import weakref
 from pathlib import Path
 
 import credstash
@@ -112,6 +114,34 @@ def test_every_mapped_type_matches_psycopg(as_user: AsUser, local_stack: Stack) 
     cur.execute("select point(1, 2), '1 year'::interval, 'a & b'::tsquery, macaddr '08:00:2b:01:02:03'")
     row = cur.fetchone()
     assert row is not None and isinstance(row[2], str)
+    conn.close()
+
+
+class _Box:
+    row: object = None
+
+
+def test_rows_are_built_the_fast_way_and_stay_collectable(as_user: AsUser) -> None:
+    # datetimes through CPython's datetime C API, not by calling the class.
+    assert middleware._core._fast_datetime() is True
+    as_user("alice")
+    conn = middleware.connect()
+    cur = conn.cursor()
+    cur.execute("select 1::int8, 'x'::text, now(), current_date, null::int4, 2.5::float8")
+    atomic = cur.fetchone()
+    # Only atomic values: the collector has nothing to find in it, so it is not tracked.
+    assert atomic is not None and not gc.is_tracked(atomic)
+    cur.execute("""select 1, '{"a": 1}'::json, array[1, 2]""")
+    holder = cur.fetchone()
+    assert holder is not None and gc.is_tracked(holder), "a row holding a dict or list stays collectable"
+    box = _Box()
+    box.row = holder
+    holder[1]["box"] = box  # a cycle through the row: row -> dict -> box -> row
+    gone = weakref.ref(box)
+    cur.close()  # the cursor's own reference to its rows
+    del holder, box
+    gc.collect()
+    assert gone() is None, "the cycle through the row was collected"
     conn.close()
 
 

@@ -39,6 +39,7 @@ __all__ = [
 
 __version__: str
 
+def _fast_datetime() -> bool: ...
 def run_cli(argv: list[str]) -> int:
     """Run the ``middleware`` command line with ``argv`` (program name first).
 

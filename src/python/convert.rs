@@ -12,6 +12,7 @@ use pyo3::types::{
 };
 use tokio_postgres::Row;
 
+use super::capi;
 use super::exceptions::DataError;
 use crate::pg::bind::Param;
 use crate::pg::value::{MAX_ARRAY_DIMS, Value, decode};
@@ -86,12 +87,31 @@ pub fn row<'py>(py: Python<'py>, row: &Row) -> PyResult<Bound<'py, PyTuple>> {
 
 /// A row as a tuple, with its columns' kinds known.
 pub fn row_of<'py>(py: Python<'py>, row: &Row, kinds: &[Kind]) -> PyResult<Bound<'py, PyTuple>> {
-    // Sized up front: collecting Results cannot (one reallocation a row).
-    let mut items = Vec::with_capacity(row.len());
-    for (i, kind) in kinds.iter().enumerate() {
-        items.push(cell_of(py, row, i, *kind)?);
-    }
-    PyTuple::new(py, items)
+    capi::tuple(py, kinds.len(), kinds.iter().copied().all(atomic), |i| cell_of(py, row, i, kinds[i]))
+}
+
+/// The column becomes an object that refers to no other (an int, float,
+/// str, bytes, bool, date/time, timedelta or None), never a list, dict or
+/// instance of a Python class.
+fn atomic(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Bool
+            | Kind::Int2
+            | Kind::Int4
+            | Kind::Int8
+            | Kind::Oid
+            | Kind::Float4
+            | Kind::Float8
+            | Kind::Text
+            | Kind::Char
+            | Kind::Bytea
+            | Kind::Date
+            | Kind::Time
+            | Kind::Timestamp
+            | Kind::TimestampTz
+            | Kind::Interval
+    )
 }
 
 /// Appends a batch of rows to `list` as tuples.
@@ -131,7 +151,7 @@ fn cell_of<'py>(py: Python<'py>, row: &Row, i: usize, kind: Kind) -> PyResult<Bo
 /// PostgreSQL's +/-infinity (and dates Python cannot hold) clamp to date.max/min.
 fn date(py: Python<'_>, days: i32) -> PyResult<Bound<'_, PyAny>> {
     let (y, m, d) = wire::civil(wire::clamp_days(days).into());
-    Ok(PyDate::new(py, i32::try_from(y).expect("clamped"), m, d)?.into_any())
+    capi::date(py, i32::try_from(y).expect("clamped"), m, d)
 }
 
 /// timetz: a `time` with a fixed-offset `tzinfo`.
@@ -145,8 +165,7 @@ fn timestamp(py: Python<'_>, micros: i64, utc: bool) -> PyResult<Bound<'_, PyAny
     let micros = wire::clamp_micros(micros);
     let (y, mo, d) = wire::civil(micros.div_euclid(MICROS_PER_DAY));
     let (h, mi, s, us) = wire::clock(micros.rem_euclid(MICROS_PER_DAY));
-    let tz = if utc { Some(PyTzInfo::utc(py)?) } else { None };
-    Ok(PyDateTime::new(py, i32::try_from(y).expect("clamped"), mo, d, h, mi, s, us, tz.as_deref())?.into_any())
+    capi::datetime(py, (i32::try_from(y).expect("clamped"), mo, d), (h, mi, s, us), utc)
 }
 
 /// One Python parameter as an owned [`Param`].

@@ -27,3 +27,10 @@ pub fn load_config(py: Python<'_>) -> PyResult<Arc<crate::config::Config>> {
     let sources = crate::config::Sources::standard(packaged_config(py));
     Ok(crate::config::Config::load_cached(&sources)?)
 }
+
+/// Whether dates and datetimes are made through CPython's datetime C API
+/// (see capi.rs); a test checks that they are.
+#[pyfunction]
+pub fn _fast_datetime(py: Python<'_>) -> bool {
+    super::capi::fast(py)
+}

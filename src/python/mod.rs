@@ -13,6 +13,7 @@ mod aio_stream;
 mod args;
 mod arrow;
 mod blocking;
+mod capi;
 mod connect;
 mod connection;
 mod convert;
@@ -31,6 +32,7 @@ use pyo3::prelude::*;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", crate::VERSION)?;
     m.add_function(wrap_pyfunction!(functions::run_cli, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_fast_datetime, m)?)?;
     m.add_class::<secrets::SecretInfo>()?;
     m.add_class::<connection::Connection>()?;
     m.add_class::<cursor::Cursor>()?;

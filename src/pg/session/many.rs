@@ -63,7 +63,9 @@ impl Session {
         }
         let flight = InFlight(self, true);
         self.settle(&mut state).await?;
-        let own = self.autocommit();
+        // One row is one statement with its own Sync: atomic without a BEGIN
+        // (and a statement that refuses transaction blocks still runs).
+        let own = self.autocommit() && batch.len() > 1;
         let began = !own && !self.in_transaction();
         if began {
             self.begin(&mut state).await?;
@@ -156,8 +158,12 @@ impl<'a> Pipeline<'a> {
             Poll::Ready(done) => Slot::Answered(done),
             Poll::Pending => Slot::Sent(request),
         });
-        while self.waiting.len() >= WINDOW {
-            self.take_oldest().await;
+        if self.waiting.len() >= WINDOW {
+            // Down to half, not by one: the caller then sends in bursts (the
+            // link writes them together) and waits once per burst, not per row.
+            while self.waiting.len() > WINDOW / 2 {
+                self.take_oldest().await;
+            }
         }
     }
 
