@@ -25,6 +25,10 @@ pub struct Request<'a> {
     pub user: &'a str,
     /// The AWS profile to act as (CLI `-p`, `profile=` keyword).
     pub profile: Option<String>,
+    /// The session will be waited on by one blocking thread at a time (a
+    /// Python `Connection`): its IO is driven by that thread (see
+    /// [`crate::runtime::Driver`]).
+    pub own_driver: bool,
 }
 
 impl<'a> Request<'a> {
@@ -39,7 +43,7 @@ impl<'a> Request<'a> {
     ) -> Result<Self> {
         let db = config.database(database)?;
         let user = db.user(user)?;
-        Ok(Request { config, db, user, profile })
+        Ok(Request { config, db, user, profile, own_driver: false })
     }
 
     fn caller_target(&self) -> aws::Target {

@@ -145,6 +145,39 @@ def test_rows_are_built_the_fast_way_and_stay_collectable(as_user: AsUser) -> No
     conn.close()
 
 
+def _io_thread_switches() -> int:
+    """Context switches of the shared runtime's worker threads so far."""
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            if (task / "comm").read_text().strip() != "middleware-io":
+                continue
+            status = (task / "status").read_text()
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        total += sum(
+            int(line.split()[1])
+            for line in status.splitlines()
+            if line.endswith("ctxt_switches") is False and "ctxt_switches" in line
+        )
+    return total
+
+
+def test_a_blocking_connection_does_its_io_on_the_calling_thread(as_user: AsUser) -> None:
+    # As libpq: one wake-up a round trip, not a hand-off to a worker and back.
+    as_user("alice")
+    conn = middleware.connect()
+    cur = conn.cursor()
+    cur.execute("select 1")
+    before = _io_thread_switches()
+    for i in range(300):
+        cur.execute("select %s::int", (i,))
+        assert cur.fetchone() == (i,)
+    woken = _io_thread_switches() - before
+    assert woken < 60, f"the shared runtime's workers were woken {woken} times for 300 statements"
+    conn.close()
+
+
 def test_parameters_round_trip(as_user: AsUser) -> None:
     as_user("alice")
     conn = middleware.connect()

@@ -45,6 +45,7 @@ pub(super) async fn login(req: &Request<'_>, who: &Identity) -> Result<Opened> {
             allow_insecure_password: req.db.allow_insecure_password && source != PasswordSource::RdsIam,
             connect_timeout: req.db.connect_timeout,
             application_name: application_name.clone(),
+            own_driver: req.own_driver,
         })
     };
     let first = credential(req, who, source, &host, port, false).await.map_err(|e| aws_denial(req, who, e))?;

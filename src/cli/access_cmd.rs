@@ -88,7 +88,8 @@ pub fn iam_policy(ctx: &Context, args: &PolicyArgs) -> Result<()> {
         None => Some(ctx.block_on(identity::whoami(&target))?),
     };
     let account = args.account.clone().or_else(|| who.as_ref().map(|w| w.account.clone())).unwrap_or_default();
-    let req = Request { config: &config, db, user: &args.user, profile: args.profile.profile.clone() };
+    let req =
+        Request { config: &config, db, user: &args.user, profile: args.profile.profile.clone(), own_driver: false };
     let loc = broker::location(&req);
     let region = loc.region.clone().unwrap_or_else(|| aws::FALLBACK_REGION.into());
     let kms_region = loc.kms_region.clone().unwrap_or_else(|| region.clone());
@@ -291,7 +292,7 @@ pub fn doctor(ctx: &Context, target: &Target) -> Result<i32> {
             flush(&mut out, &mut checks, &mut failed);
             continue;
         };
-        let req = Request { config: &config, db, user: &user, profile: target.profile.clone() };
+        let req = Request { config: &config, db, user: &user, profile: target.profile.clone(), own_driver: false };
         if db.source_for(&user) == PasswordSource::Credstash {
             let loc = broker::location(&req);
             let table = ctx.block_on(secrets::probe(&config, &broker::scope(&req), &db.password_secret_for(&user)));

@@ -1,5 +1,5 @@
 //! Opening a connection: our own TCP socket (watched during login, see
-//! [`super::guard`]), TLS by sslmode, the driver task on the one runtime, and
+//! [`super::guard`]), TLS by sslmode, the driver task on the session's runtime, and
 //! errors that say what to do.
 
 use std::path::PathBuf;
@@ -17,10 +17,12 @@ use super::session::Session;
 use super::tls::Tls;
 use crate::config::SslMode;
 use crate::error::DbError;
-use crate::{Error, Result, runtime};
+use crate::runtime::Driver;
+use crate::{Error, Result};
 
 /// Everything needed to log in. The password is zeroized on drop and never
 /// printed (Debug is hand-written).
+#[derive(Clone)]
 pub struct Params {
     pub host: String,
     pub port: u16,
@@ -33,6 +35,9 @@ pub struct Params {
     pub allow_insecure_password: bool,
     pub connect_timeout: Duration,
     pub application_name: String,
+    /// The session's IO is driven by the thread waiting on it (a blocking
+    /// Python connection) rather than by the shared runtime's workers.
+    pub own_driver: bool,
 }
 
 impl std::fmt::Debug for Params {
@@ -72,7 +77,18 @@ impl Link {
     }
 }
 
+/// Logs in. With `p.own_driver` the session gets a runtime of its own,
+/// driven by the thread that waits on it (see [`Driver`]).
 pub async fn connect(p: &Params) -> Result<Session> {
+    let driver = if p.own_driver {
+        Driver::own().map_err(|e| Error::Operational(format!("cannot start a connection's runtime: {e}")))?
+    } else {
+        Driver::Shared
+    };
+    driver.run(login(p.clone(), driver.clone())).await
+}
+
+async fn login(p: Params, driver: Driver) -> Result<Session> {
     let mut config = tokio_postgres::Config::new();
     config
         .dbname(&p.dbname)
@@ -102,12 +118,12 @@ pub async fn connect(p: &Params) -> Result<Session> {
         started.elapsed().as_secs_f64() * 1e3
     );
     let driver_closed = closed.clone();
-    runtime::spawn(async move {
+    let ended = driver.spawn(async move {
         let _ = connection.await;
         driver_closed.store(true, Ordering::SeqCst);
     });
     let link = Link { host: p.host.clone(), port: p.port, tls, token: client.cancel_token(), label };
-    Ok(Session::new(client, link, closed))
+    Ok(Session::new(client, link, (closed, ended), driver))
 }
 
 /// A TCP connection to the first address of `host` that answers, with

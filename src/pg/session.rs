@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join;
+use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
@@ -39,7 +40,7 @@ mod errors;
 mod many;
 mod streaming;
 
-use crate::runtime::Interrupt;
+use crate::runtime::{Driver, Interrupt};
 use crate::sync::Locked;
 use crate::{Error, Result};
 use bounded::{InFlight, stopped_unconfirmed};
@@ -58,6 +59,10 @@ pub const BACKSTOP_MARGIN: Duration = Duration::from_secs(10);
 
 /// A live connection and what it is in the middle of.
 pub struct Session {
+    /// Who drives this session's IO; every wait on it goes through it.
+    driver: Driver,
+    /// The task driving the connection; it ends once the socket closed.
+    ended: JoinHandle<()>,
     client: Client,
     link: Link,
     closed: Arc<AtomicBool>,
@@ -112,8 +117,15 @@ enum Ended<T> {
 }
 
 impl Session {
-    pub(super) fn new(client: Client, link: Link, closed: Arc<AtomicBool>) -> Session {
+    pub(super) fn new(
+        client: Client,
+        link: Link,
+        (closed, ended): (Arc<AtomicBool>, JoinHandle<()>),
+        driver: Driver,
+    ) -> Session {
         Session {
+            driver,
+            ended,
             client,
             link,
             closed,
@@ -125,6 +137,19 @@ impl Session {
             audited: std::sync::OnceLock::new(),
             cap: std::sync::OnceLock::new(),
         }
+    }
+
+    pub fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
+    /// Ends the session: the client says goodbye (Terminate) and the socket
+    /// closes; waits for that at most a second. On an own runtime this must
+    /// be awaited through the driver, or the goodbye is never sent.
+    pub async fn terminate(self) {
+        let Session { client, ended, .. } = self;
+        drop(client);
+        let _ = tokio::time::timeout(Duration::from_secs(1), ended).await;
     }
 
     /// Names who is behind this session (once), for its audit events.

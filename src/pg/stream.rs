@@ -16,7 +16,7 @@ use tokio_postgres::Row;
 use super::bind::Param;
 use super::query::{Fed, Outcome};
 use super::session::Session;
-use crate::runtime::{self, Interrupt, Trigger};
+use crate::runtime::{Driver, Interrupt, Trigger};
 use crate::{Error, Result};
 
 /// Batches in flight between the statement and its reader, besides the one
@@ -46,7 +46,7 @@ impl RowFeed {
         let (tx, rx) = mpsc::channel::<Vec<Row>>(QUEUED);
         let (trigger, interrupt) = Interrupt::new();
         let running = session.clone();
-        let task = runtime::spawn(async move {
+        let task = session.driver().spawn(async move {
             let mut sink = move |batch: Vec<Row>| -> Fed {
                 let tx = tx.clone();
                 // A reader that left does not fail the statement: its rows are
@@ -59,6 +59,11 @@ impl RowFeed {
             running.execute_streamed(&sql, &params, limit, interrupt, &mut sink, capped).await
         });
         Ok(RowFeed { rx, task: Some(task), trigger, session })
+    }
+
+    /// Who drives the statement's IO: every wait on this feed goes through it.
+    pub fn driver(&self) -> Driver {
+        self.session.driver().clone()
     }
 
     /// The next batch, or None once the statement ended (see [`Self::finish`]).
@@ -80,8 +85,11 @@ impl Drop for RowFeed {
     /// A reader that leaves early stops the statement on the server; the
     /// connection's next statement waits for that to finish.
     fn drop(&mut self) {
-        if self.task.is_some() {
+        if let Some(task) = self.task.take() {
             self.trigger.enough();
+            // On a connection's own runtime nobody else would drive the
+            // cancel and drain until its next statement.
+            self.session.driver().detach(task);
         }
         self.session.end_stream();
     }

@@ -70,7 +70,7 @@ pub(super) fn check_access_work(
     let req = Request::new(&config, database, user, None)?;
     let (db, user) = (req.db.clone(), req.user.to_string());
     Ok(async move {
-        let req = Request { config: &config, db: &db, user: &user, profile };
+        let req = Request { config: &config, db: &db, user: &user, profile, own_driver: false };
         broker::check_access(&req).await.map(|_| ())
     })
 }

@@ -160,7 +160,7 @@ impl Completions {
         autocommit: bool,
     ) -> PyResult<u64> {
         let opening = Box::new(Opening::new(py, database, user, timeout, overrides)?);
-        let work = opening.session();
+        let work = opening.session(false);
         self.submit(move |_| async move { Done::Connected(Box::new(work.await), opening, autocommit) })
     }
 

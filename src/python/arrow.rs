@@ -9,7 +9,7 @@ use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
-use super::blocking::wait;
+use super::blocking::wait_on;
 use super::exceptions::InterfaceError;
 use crate::Error;
 use crate::pg::arrow::ArrowReader;
@@ -26,7 +26,8 @@ impl ArrowStream {
     /// Starts the statement and waits (GIL released, Ctrl-C honoured) for
     /// its first batch: errors before it are raised here.
     pub fn open(py: Python<'_>, feed: RowFeed) -> PyResult<ArrowStream> {
-        let reader = wait(py, move |mut interrupt| async move {
+        let driver = feed.driver();
+        let reader = wait_on(py, &driver, move |mut interrupt| async move {
             tokio::select! {
                 reader = ArrowReader::open(feed) => reader,
                 _ = interrupt.requested() => Err(Error::Interrupted),

@@ -137,11 +137,12 @@ impl Opening {
     }
 
     /// The IO part: access check, password, login (Send, for any runtime task).
-    pub(super) fn session(&self) -> impl Future<Output = crate::Result<Session>> + Send + 'static {
+    /// `own_driver`: for a blocking connection (see [`crate::runtime::Driver`]).
+    pub(super) fn session(&self, own_driver: bool) -> impl Future<Output = crate::Result<Session>> + Send + 'static {
         let (config, db, user, profile) =
             (self.config.clone(), self.db.clone(), self.user.clone(), self.profile.clone());
         async move {
-            let req = Request { config: &config, db: &db, user: &user, profile };
+            let req = Request { config: &config, db: &db, user: &user, profile, own_driver };
             broker::connect(&req).await
         }
     }
@@ -149,7 +150,7 @@ impl Opening {
 
 /// Opens a connection (used by `connect` and the module-level cache).
 fn open(py: Python<'_>, opening: Opening, autocommit: bool) -> PyResult<Connection> {
-    let work = opening.session();
+    let work = opening.session(true);
     let session = wait(py, move |_| work)?;
     Connection::new(session, opening.db, opening.user, (opening.default_timeout, opening.stream_limit), autocommit)
 }

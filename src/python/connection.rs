@@ -12,7 +12,7 @@ use pyo3::types::PyList;
 
 use super::args::{prepare, timeout_arg};
 use super::arrow::ArrowStream;
-use super::blocking::wait;
+use super::blocking::wait_on;
 use super::convert;
 use super::cursor::Cursor;
 use super::exceptions::InterfaceError;
@@ -23,6 +23,7 @@ use crate::pg::bind::Param;
 use crate::pg::query::{self, Outcome};
 use crate::pg::session::Session;
 use crate::pg::stream::RowFeed;
+use crate::runtime::Driver;
 use crate::sync::Locked;
 
 /// A connection to one database as one database user.
@@ -89,8 +90,15 @@ impl Connection {
         self.session.locked().is_none()
     }
 
+    /// Whether the connection is closed or died (checked now: a session on
+    /// its own runtime first reads what arrived since its last call).
     pub fn is_closed(&self) -> bool {
-        self.pid != std::process::id() || self.session.locked().as_ref().is_none_or(|s| s.is_closed())
+        if self.pid != std::process::id() {
+            return true;
+        }
+        let Ok(session) = self.live() else { return true };
+        session.driver().settle();
+        session.is_closed()
     }
 
     /// Runs one statement; rows become Python tuples. The result is held
@@ -113,7 +121,8 @@ impl Connection {
         limit: Option<Duration>,
     ) -> PyResult<Outcome> {
         let session = self.live()?;
-        wait(py, move |interrupt| async move { session.execute_many(&batch, limit, interrupt).await })
+        let driver = session.driver().clone();
+        wait_on(py, &driver, move |interrupt| async move { session.execute_many(&batch, limit, interrupt).await })
     }
 
     /// A named cursor's statement (DECLARE, FETCH a page, CLOSE): read page
@@ -170,7 +179,8 @@ impl Connection {
         let keep = kept.clone();
         let failed: Arc<Mutex<Option<PyErr>>> = Arc::default();
         let slot = failed.clone();
-        let result = wait(py, move |interrupt| async move {
+        let driver = session.driver().clone();
+        let result = wait_on(py, &driver, move |interrupt| async move {
             let mut sink = |batch: Vec<tokio_postgres::Row>| {
                 if raw {
                     keep.locked().extend(batch);
@@ -195,14 +205,26 @@ impl Connection {
         Ok((outcome, fetched))
     }
 
-    /// Drops the session; returns what was open, if anything.
-    fn shut(&self) -> Option<Arc<Session>> {
-        self.session.locked().take()
+    /// Ends the session; false if none was open. A session on its own
+    /// runtime says goodbye (Terminate) only while driven, so that is done
+    /// here; one still used elsewhere (a stream) closes when that lets go.
+    fn shut(&self, py: Python<'_>) -> PyResult<bool> {
+        let Some(session) = self.session.locked().take() else { return Ok(false) };
+        if let Ok(session) = Arc::try_unwrap(session)
+            && let driver @ Driver::Own(_) = session.driver().clone()
+        {
+            wait_on(py, &driver, |_| async move {
+                session.terminate().await;
+                Ok(())
+            })?;
+        }
+        Ok(true)
     }
 
     fn end_transaction(&self, py: Python<'_>, commit: bool) -> PyResult<()> {
         let session = self.live()?;
-        wait(py, move |interrupt| async move {
+        let driver = session.driver().clone();
+        wait_on(py, &driver, move |interrupt| async move {
             if commit { session.commit(interrupt).await } else { session.rollback(interrupt).await }
         })
     }
@@ -288,8 +310,8 @@ impl Connection {
     /// Closes the connection; an open transaction is rolled back by the
     /// server. Closing twice is an InterfaceError (PEP 249: nothing may be
     /// done with a closed connection).
-    fn close(&self) -> PyResult<()> {
-        if self.shut().is_none() {
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.shut(py)? {
             return Err(InterfaceError::new_err("the connection is already closed"));
         }
         Ok(())
@@ -360,7 +382,7 @@ impl Connection {
     ) -> PyResult<bool> {
         let ended =
             if self.is_closed() { Ok(()) } else { self.end_transaction(py, kind.is_none_or(PyAnyMethods::is_none)) };
-        self.shut();
+        self.shut(py)?;
         ended.map(|()| false)
     }
 

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use tokio_postgres::Row;
 
-use super::blocking::wait;
+use super::blocking::wait_on;
 use super::connection::description;
 use super::convert;
 use crate::Error;
@@ -47,7 +47,8 @@ impl RowStream {
     /// The next batch's rows, or the statement's end (Ok(false)).
     fn pull(&mut self, py: Python<'_>) -> PyResult<bool> {
         let Some(feed) = self.feed.as_mut() else { return Ok(false) };
-        let next = wait(py, |mut interrupt| async move {
+        let driver = feed.driver();
+        let next = wait_on(py, &driver, |mut interrupt| async move {
             tokio::select! {
                 batch = feed.next_batch() => Ok(batch),
                 _ = interrupt.requested() => Err(Error::Interrupted),
@@ -69,7 +70,7 @@ impl RowStream {
             return Ok(true);
         }
         let feed = self.feed.take().expect("checked above");
-        let outcome = wait(py, move |_| feed.finish())?;
+        let outcome = wait_on(py, &driver, move |_| feed.finish())?;
         self.rowcount = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         self.describe(py, outcome.columns)?;
         Ok(false)

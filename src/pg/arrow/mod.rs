@@ -17,7 +17,7 @@ use self::column::Col;
 use super::query::Column;
 use super::stream::RowFeed;
 use super::wire;
-use crate::{Error, Result, runtime};
+use crate::{Error, Result};
 
 /// Rows per record batch: large enough that per-batch costs vanish, small
 /// enough that memory stays bounded by one batch.
@@ -120,12 +120,10 @@ impl ArrowReader {
         if let Some(ready) = self.ready.take() {
             return Ok(Some(ready));
         }
-        if self.feed.is_none() {
-            return Ok(None);
-        }
+        let Some(driver) = self.feed.as_ref().map(RowFeed::driver) else { return Ok(None) };
         // Called by the consumer's own thread (pyarrow, polars), never a
         // runtime thread: blocking on the runtime is safe here.
-        runtime::block_on(self.fill())?;
+        driver.block_on(self.fill())?;
         if self.batcher.rows() == 0 {
             return Ok(None);
         }
