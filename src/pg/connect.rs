@@ -2,6 +2,7 @@
 //! [`super::guard`]), TLS by sslmode, the driver task on the session's runtime, and
 //! errors that say what to do.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -85,10 +86,20 @@ pub async fn connect(p: &Params) -> Result<Session> {
     } else {
         Driver::Shared
     };
-    driver.run(login(p.clone(), driver.clone())).await
+    // The whole handshake (DNS, TCP, TLS, auth) is bounded, not just the TCP connect.
+    let deadline = tokio::time::Instant::now() + p.connect_timeout;
+    let label = format!("{}@{}:{}/{}", p.user, p.host, p.port, p.dbname);
+    // Resolved here, on the shared runtime: a lookup blocks a thread, and
+    // an own runtime would keep a blocking thread of its own for it.
+    let addrs = tokio::time::timeout_at(deadline, tokio::net::lookup_host((p.host.as_str(), p.port)))
+        .await
+        .map_err(|_| timed_out(&label, p.connect_timeout))?
+        .map_err(|e| io_error(&e, &label))?
+        .collect();
+    driver.run(login(p.clone(), addrs, deadline, driver.clone())).await
 }
 
-async fn login(p: Params, driver: Driver) -> Result<Session> {
+async fn login(p: Params, addrs: Vec<SocketAddr>, deadline: tokio::time::Instant, driver: Driver) -> Result<Session> {
     let mut config = tokio_postgres::Config::new();
     config
         .dbname(&p.dbname)
@@ -103,15 +114,14 @@ async fn login(p: Params, driver: Driver) -> Result<Session> {
     let label = format!("{}@{}:{}/{}", p.user, p.host, p.port, p.dbname);
     let tls = Tls::new(p.sslmode, p.sslrootcert.as_deref(), &p.host, p.allow_insecure_password)?;
     let closed = Arc::new(AtomicBool::new(false));
-    // The whole handshake (TCP, TLS, auth) is bounded, not just the TCP connect.
     let login = async {
-        let socket = tcp(&p.host, p.port).await.map_err(|e| io_error(&e, &label))?;
+        let socket = tcp_to(addrs).await.map_err(|e| io_error(&e, &label))?;
         let watched = Guarded::new(socket, tls.plain_watch());
         config.connect_raw(watched, tls.clone()).await.map_err(|e| connect_error(&e, &label, p.sslmode))
     };
     let started = std::time::Instant::now();
     let (client, connection) =
-        tokio::time::timeout(p.connect_timeout, login).await.map_err(|_| timed_out(&label, p.connect_timeout))??;
+        tokio::time::timeout_at(deadline, login).await.map_err(|_| timed_out(&label, p.connect_timeout))??;
     log::debug!(
         "connected to {label} (sslmode={}) in {:.1} ms",
         p.sslmode.as_str(),
@@ -129,8 +139,13 @@ async fn login(p: Params, driver: Driver) -> Result<Session> {
 /// A TCP connection to the first address of `host` that answers, with
 /// keepalives (a silently dropped peer is noticed) and no Nagle delay.
 async fn tcp(host: &str, port: u16) -> std::io::Result<TcpStream> {
+    tcp_to(tokio::net::lookup_host((host, port)).await?.collect()).await
+}
+
+/// A TCP connection to the first of `addrs` that answers (as [`tcp`]).
+async fn tcp_to(addrs: Vec<SocketAddr>) -> std::io::Result<TcpStream> {
     let mut last = None;
-    for addr in tokio::net::lookup_host((host, port)).await? {
+    for addr in addrs {
         match TcpStream::connect(addr).await {
             Ok(stream) => {
                 stream.set_nodelay(true)?;
