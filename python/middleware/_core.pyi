@@ -22,6 +22,7 @@ __all__ = [
     "RowStream",
     "SecretInfo",
     "__version__",
+    "_fast_datetime",
     "check_access",
     "clear_cache",
     "connect",

@@ -281,7 +281,7 @@ fn convert_done(py: Python<'_>, done: Done) -> PyResult<Py<PyAny>> {
                     tuples.append(convert::row(py, &row)?)?;
                 }
                 let count = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-                (description(py, &outcome)?, tuples, count).into_pyobject(py)?.into_any().unbind()
+                (description(py, &outcome.columns)?, tuples, count).into_pyobject(py)?.into_any().unbind()
             }
         }
         Done::Nothing(result) => {

@@ -16,7 +16,7 @@ use super::connection::description;
 use super::convert;
 use crate::Error;
 use crate::pg::arrow::ArrowReader;
-use crate::pg::query::{Column, Outcome};
+use crate::pg::query::Column;
 use crate::pg::stream::RowFeed;
 use crate::runtime::Interrupt;
 
@@ -59,7 +59,7 @@ impl AsyncFeed {
                         return Ok((py.None(), PyList::empty(py), -1).into_pyobject(py)?.into_any().unbind());
                     };
                     let kinds = convert::kinds(first);
-                    let desc = description(py, &Outcome { columns: Column::of_row(first), ..Outcome::default() })?;
+                    let desc = description(py, &Column::of_row(first))?;
                     let tuples = PyList::empty(py);
                     for row in &batch {
                         tuples.append(convert::row_of(py, row, &kinds)?)?;
@@ -71,7 +71,10 @@ impl AsyncFeed {
                     Box::new(move |py: Python<'_>| {
                         let outcome = ended?;
                         let count = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-                        Ok((description(py, &outcome)?, py.None(), count).into_pyobject(py)?.into_any().unbind())
+                        Ok((description(py, &outcome.columns)?, py.None(), count)
+                            .into_pyobject(py)?
+                            .into_any()
+                            .unbind())
                     })
                 }
             }

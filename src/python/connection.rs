@@ -20,7 +20,7 @@ use super::result::ResultSet;
 use crate::broker;
 use crate::config::Database;
 use crate::pg::bind::Param;
-use crate::pg::query::{self, Outcome};
+use crate::pg::query::{self, Column, Outcome};
 use crate::pg::session::Session;
 use crate::pg::stream::RowFeed;
 use crate::runtime::Driver;
@@ -257,12 +257,11 @@ pub(super) fn rows_object<'py>(
 
 /// PEP 249's `description`: (name, type_code, None x 5) per column, or None
 /// for a statement without a result.
-pub(super) fn description(py: Python<'_>, outcome: &Outcome) -> PyResult<Py<PyAny>> {
-    if outcome.columns.is_empty() {
+pub(super) fn description(py: Python<'_>, columns: &[Column]) -> PyResult<Py<PyAny>> {
+    if columns.is_empty() {
         return Ok(py.None());
     }
-    let desc = outcome
-        .columns
+    let desc = columns
         .iter()
         .map(|c| (c.name.as_str(), c.type_oid, py.None(), py.None(), py.None(), py.None(), py.None()))
         .collect::<Vec<_>>();

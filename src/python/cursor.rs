@@ -9,7 +9,7 @@ use super::arrow::ArrowStream;
 use super::connection::Connection;
 use super::exceptions::{InterfaceError, ProgrammingError};
 use super::stream::RowStream;
-use crate::pg::query::Outcome;
+use crate::pg::query::{Column, Outcome};
 use crate::pg::stream::RowFeed;
 
 /// A PEP 249 cursor. Results are fetched in full by `execute` (like
@@ -21,6 +21,9 @@ pub struct Cursor {
     /// The result's rows and how many were fetched already.
     rows: Option<Py<PyList>>,
     position: usize,
+    /// The last result's columns (None: the statement returned no rows),
+    /// and PEP 249's description of them, made when first asked for.
+    columns: Option<Vec<Column>>,
     description: Option<Py<PyAny>>,
     #[pyo3(get)]
     rowcount: i64,
@@ -51,6 +54,7 @@ impl Cursor {
             connection,
             rows: None,
             position: 0,
+            columns: None,
             description: None,
             rowcount: -1,
             arraysize: 1,
@@ -73,13 +77,12 @@ impl Cursor {
         Ok(())
     }
 
-    fn take_outcome(&mut self, py: Python<'_>, outcome: &Outcome, list: Py<PyList>) -> PyResult<()> {
-        let description = super::connection::description(py, outcome)?;
-        self.description = (!description.is_none(py)).then_some(description);
+    fn take_outcome(&mut self, outcome: Outcome, list: Py<PyList>) {
+        self.columns = (!outcome.columns.is_empty()).then_some(outcome.columns);
+        self.description = None;
         self.rowcount = outcome.rows_affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         self.rows = Some(list);
         self.position = 0;
-        Ok(())
     }
 
     fn close_stream(&mut self, py: Python<'_>) {
@@ -131,8 +134,8 @@ impl Cursor {
         let rest = self.take(py, None);
         rest.call_method1("extend", (page.bind(py),))?;
         let fetched = i64::try_from(got).unwrap_or(i64::MAX);
-        let before = if self.description.is_some() { self.rowcount.max(0) } else { 0 };
-        self.take_outcome(py, &outcome, rest.unbind())?;
+        let before = if self.columns.is_some() { self.rowcount.max(0) } else { 0 };
+        self.take_outcome(outcome, rest.unbind());
         self.rowcount = before + fetched;
         Ok(())
     }
@@ -153,6 +156,7 @@ impl Cursor {
     fn reset(&mut self) {
         self.rows = None;
         self.position = 0;
+        self.columns = None;
         self.description = None;
         self.rowcount = -1;
     }
@@ -174,7 +178,7 @@ impl Cursor {
     }
 
     fn no_result_set(&self) -> PyResult<()> {
-        if self.description.is_none() {
+        if self.columns.is_none() {
             return Err(ProgrammingError::new_err("no results to fetch: the last statement returned no rows"));
         }
         Ok(())
@@ -206,7 +210,7 @@ impl Cursor {
             return Ok(slf);
         }
         let (outcome, list) = conn.bind(py).get().run(py, sql, values, limit)?;
-        slf.take_outcome(py, &outcome, list)?;
+        slf.take_outcome(outcome, list);
         Ok(slf)
     }
 
@@ -274,12 +278,7 @@ impl Cursor {
         self.no_result_set()?;
         let pyarrow = py.import("pyarrow")?;
         let buffered = self.take(py, None);
-        let names: Vec<String> = self
-            .description
-            .as_ref()
-            .map(|d| d.bind(py).try_iter()?.map(|c| c?.get_item(0)?.extract()).collect::<PyResult<_>>())
-            .transpose()?
-            .unwrap_or_default();
+        let names: Vec<&str> = self.columns.iter().flatten().map(|c| c.name.as_str()).collect();
         let rows = py.import("middleware.rows")?;
         let head = rows.call_method1("_arrow_from_tuples", (names, &buffered))?;
         if !self.declared || self.exhausted {
@@ -300,8 +299,12 @@ impl Cursor {
     }
 
     #[getter]
-    fn description(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.description.as_ref().map(|d| d.clone_ref(py))
+    fn description(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let Some(columns) = &self.columns else { return Ok(None) };
+        if self.description.is_none() {
+            self.description = Some(super::connection::description(py, columns)?);
+        }
+        Ok(self.description.as_ref().map(|d| d.clone_ref(py)))
     }
 
     fn close(&mut self, py: Python<'_>) {

@@ -17,18 +17,31 @@ fn logger<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     get.bind(py).call1((name,))
 }
 
-/// Follows Python's levels for `middleware` and `middleware.audit`.
+static CORE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static AUDIT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A logger object, looked up once (`logging` keeps one per name for the
+/// life of the process).
+fn cached_logger<'py>(py: Python<'py>, cell: &PyOnceLock<Py<PyAny>>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    cell.get_or_try_init(py, || logger(py, name).map(Bound::unbind)).map(|l| l.bind(py).clone())
+}
+
+/// Follows Python's levels for `middleware` and `middleware.audit`, before
+/// every call: through `isEnabledFor`, which `logging` answers from a
+/// per-logger cache (cleared whenever any level changes), not by walking
+/// the hierarchy.
 pub fn sync_levels(py: Python<'_>) {
-    let level = |name: &str| -> i64 {
-        logger(py, name).and_then(|l| l.call_method0("getEffectiveLevel")?.extract()).unwrap_or(30)
+    let enabled = |logger: &PyResult<Bound<'_, PyAny>>, level: i32| -> bool {
+        logger
+            .as_ref()
+            .is_ok_and(|l| l.call_method1("isEnabledFor", (level,)).and_then(|b| b.is_truthy()).unwrap_or(false))
     };
-    let core = match level("middleware") {
-        ..=10 => log::LevelFilter::Debug,
-        11..=20 => log::LevelFilter::Info,
-        21..=30 => log::LevelFilter::Warn,
-        _ => log::LevelFilter::Error,
-    };
-    logging::set_levels(core, level("middleware.audit") <= 20);
+    let core_logger = cached_logger(py, &CORE, "middleware");
+    let core = [(10, log::LevelFilter::Debug), (20, log::LevelFilter::Info), (30, log::LevelFilter::Warn)]
+        .into_iter()
+        .find(|(level, _)| enabled(&core_logger, *level))
+        .map_or(if core_logger.is_ok() { log::LevelFilter::Error } else { log::LevelFilter::Warn }, |(_, f)| f);
+    logging::set_levels(core, enabled(&cached_logger(py, &AUDIT, "middleware.audit"), 20));
 }
 
 /// Hands the queued records to `logging`; a failing handler is Python's

@@ -10,7 +10,7 @@ use super::blocking::wait_on;
 use super::connection::description;
 use super::convert;
 use crate::Error;
-use crate::pg::query::{Column, Outcome};
+use crate::pg::query::Column;
 use crate::pg::stream::RowFeed;
 use crate::pg::wire::Kind;
 
@@ -39,7 +39,7 @@ impl RowStream {
 
     fn describe(&mut self, py: Python<'_>, columns: Vec<Column>) -> PyResult<()> {
         if self.description.is_none() && !columns.is_empty() {
-            self.description = Some(description(py, &Outcome { columns, ..Outcome::default() })?);
+            self.description = Some(description(py, &columns)?);
         }
         Ok(())
     }
