@@ -43,16 +43,21 @@ def fetch(driver: str, info: Stack) -> tuple[float, float]:
     return t, rss
 
 
-def fetch3(driver: str, info: Stack) -> tuple[float, float, float]:
+def fetch3(driver: str, info: Stack, runs: int = 3) -> tuple[float, float, float]:
+    """Median of `runs` processes: seconds, peak RSS MB, RSS growth MB."""
     slim = {"pg_port": info.pg_port, "db_passwords": dict(info.db_passwords)}
-    out = subprocess.run(
-        [sys.executable, str(WORKER), driver, str(ROWS), json.dumps(slim)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert int(out[1]) == ROWS, out
-    return float(out[0]), float(out[2]), float(out[3])
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, str(WORKER), driver, str(ROWS), json.dumps(slim)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert int(out[1]) == ROWS, out
+        samples.append((float(out[0]), float(out[2]), float(out[3])))
+    t, rss, growth = (statistics.median(column) for column in zip(*samples, strict=True))
+    return t, rss, growth
 
 
 def active_sleeps(info: Stack) -> int:
@@ -99,7 +104,8 @@ def run(info: Stack) -> None:
     ):
         print(f"| {label} | {t * 1e3:.2f} ms | {t / theirs_connect:.2f}x |")
 
-    results = {d: fetch(d, info) for d in ("psycopg", "middleware", "asyncpg", "psycopg2")}
+    drivers = ("psycopg", "middleware", "middleware-rows", "asyncpg", "psycopg2")
+    results = {d: fetch(d, info) for d in drivers}
     base_t, base_rss = results["psycopg"]
     print(f"\n### {ROWS:,} rows x (int8, int8, float8, text, timestamptz, bool) into Python\n")
     print("| driver | time | vs psycopg 3 binary | peak RSS | vs psycopg |")
@@ -107,23 +113,24 @@ def run(info: Stack) -> None:
     for name, label in (
         ("psycopg", "psycopg 3, binary cursor"),
         ("middleware", "middleware cursor.fetchall()"),
+        ("middleware-rows", "middleware query_with_timeout() rows, tuples on first use"),
         ("asyncpg", "asyncpg fetch"),
         ("psycopg2", "psycopg2 fetchall"),
     ):
         t, rss = results[name]
         print(f"| {label} | {t:.2f} s | {t / base_t:.2f}x | {rss:.0f} MB | {rss / base_rss:.2f}x |")
 
-    arrow_t, arrow_rss = fetch("middleware-arrow", info)
-    qa_t, qa_rss = fetch("middleware-query-arrow", info)
     cx_t, cx_rss = fetch("connectorx-arrow", info)
     print("\n### to Arrow\n")
     print("| driver | time | vs connectorx | peak RSS | vs connectorx |")
     print("|---|---|---|---|---|")
     print(f"| connectorx read_sql(return_type='arrow') | {cx_t:.2f} s | 1.00x | {cx_rss:.0f} MB | 1.00x |")
-    for label, t, rss in (
-        ("middleware pyarrow.table(conn.query_arrow(...))", qa_t, qa_rss),
-        ("middleware query_with_timeout(...).to_arrow()", arrow_t, arrow_rss),
+    for label, driver in (
+        ("middleware RecordBatchReader.from_stream(conn.query_arrow(...)).read_all()", "middleware-reader-arrow"),
+        ("middleware pyarrow.table(conn.query_arrow(...)) (imports pandas)", "middleware-query-arrow"),
+        ("middleware query_with_timeout(...).to_arrow()", "middleware-arrow"),
     ):
+        t, rss = fetch(driver, info)
         print(f"| {label} | {t:.2f} s | {t / cx_t:.2f}x | {rss:.0f} MB | {rss / cx_rss:.2f}x |")
 
     stream_t, stream_rss, stream_growth = fetch3("middleware-stream", info)

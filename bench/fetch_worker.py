@@ -43,6 +43,15 @@ def main() -> None:
         conn = middleware.connect()
         started = time.perf_counter()
         rows = middleware.query_with_timeout(sql, timeout=300).to_arrow()  # type: ignore[assignment]
+    elif driver == "middleware-rows":
+        import middleware
+
+        conn = middleware.connect()
+        started = time.perf_counter()
+        # Rows kept as the server sent them, tuples made when first used: what
+        # building tuples on fetch (rather than on arrival) costs.
+        rows = middleware.query_with_timeout(sql, timeout=300)  # type: ignore[assignment]
+        rows[0]
     elif driver == "middleware-stream":
         import middleware
 
