@@ -7,6 +7,8 @@ import datetime as dt
 import decimal
 from collections.abc import Iterator
 
+import duckdb
+import polars as pl
 import pyarrow as pa
 import pytest
 
@@ -111,10 +113,15 @@ def test_an_unread_stream_dropped_cancels_its_statement(local_stack: Stack, conn
     assert conn.cursor().execute("select 3").fetchone() == (3,)
 
 
-def test_polars_reads_it_when_installed(conn: middleware.Connection) -> None:
-    pl = pytest.importorskip("polars")
-    frame = pl.from_arrow(pa.table(conn.query_arrow("select 1::int8 as a, 'x'::text as b")))
+def test_polars_and_duckdb_read_the_stream_itself(conn: middleware.Connection) -> None:
+    frame = pl.DataFrame(conn.query_arrow("select 1::int8 as a, 'x'::text as b"))
     assert frame.to_dicts() == [{"a": 1, "b": "x"}]
+    # DuckDB asks for the schema (__arrow_c_schema__) before it scans the stream.
+    db = duckdb.connect()
+    db.register("result", conn.query_arrow("select g::int8 as a, g * 0.5::float8 as b from generate_series(1, 1e5) g"))
+    relation = db.sql("select count(*), sum(a), max(b) from result")
+    assert relation is not None and relation.fetchall() == [(100000, 5000050000, 50000.0)]
+    assert conn.cursor().execute("select 4").fetchone() == (4,)
 
 
 def test_fetch_arrow_table_has_the_cursors_remaining_rows(conn: middleware.Connection) -> None:

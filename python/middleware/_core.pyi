@@ -281,6 +281,8 @@ class ArrowStream:
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The Arrow PyCapsule stream interface (``requested_schema`` ignored)."""
+    def __arrow_c_schema__(self) -> object:
+        """The Arrow PyCapsule schema interface: the result's schema, without reading."""
     def close(self) -> None:
         """Stop reading: the statement is cancelled on the server if it runs."""
 

@@ -5,7 +5,10 @@
 
 use std::sync::Mutex;
 
+use arrow_array::RecordBatchReader;
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_schema::SchemaRef;
+use arrow_schema::ffi::FFI_ArrowSchema;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
@@ -20,6 +23,9 @@ use crate::sync::Locked;
 #[pyclass(frozen, name = "ArrowStream", module = "middleware")]
 pub struct ArrowStream {
     reader: Mutex<Option<ArrowReader>>,
+    /// Kept apart from the reader: consumers such as DuckDB ask for the
+    /// schema before (and separately from) the stream.
+    schema: SchemaRef,
 }
 
 impl ArrowStream {
@@ -38,7 +44,7 @@ impl ArrowStream {
 
     /// Over a reader whose first batch is built (middleware.aio awaited it).
     pub fn ready(reader: ArrowReader) -> ArrowStream {
-        ArrowStream { reader: Mutex::new(Some(reader)) }
+        ArrowStream { schema: reader.schema(), reader: Mutex::new(Some(reader)) }
     }
 }
 
@@ -60,6 +66,14 @@ impl ArrowStream {
         })?;
         let stream = FFI_ArrowArrayStream::new(Box::new(reader));
         PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
+    }
+
+    /// The Arrow PyCapsule schema interface: the result's schema, without
+    /// reading (DuckDB asks for it before it scans the stream).
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        let schema = FFI_ArrowSchema::try_from(self.schema.as_ref())
+            .map_err(|e| InterfaceError::new_err(format!("the result's Arrow schema cannot be exported: {e}")))?;
+        PyCapsule::new_with_value(py, schema, c"arrow_schema")
     }
 
     /// Stops reading: the statement is cancelled on the server if it still runs.
